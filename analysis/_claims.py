@@ -1,0 +1,267 @@
+"""Claims are data: the registry behind ``selfconsume verify``.
+
+A :class:`Claim` is a theorem (id, source, statement, assumptions) plus a ``check``: a
+function of a :class:`CheckContext` that runs a simulator and returns
+:class:`Comparison` objects (predicted vs measured with an SE, a tolerance or an explicit
+interval). :func:`run_claim` turns them into a :class:`ClaimResult` whose rows carry the
+confidence interval and the verdict; the Bonferroni ``z`` is set here, once, from the
+number of statistical comparisons the claim makes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ._stats import z_bonferroni
+
+__all__ = [
+    "Claim",
+    "CheckContext",
+    "Comparison",
+    "Row",
+    "ClaimResult",
+    "register_claim",
+    "get_claim",
+    "list_claims",
+    "run_claim",
+    "BUDGETS",
+]
+
+BUDGETS = ("quick", "full")
+_RELATIONS = ("==", ">=", "<=")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One predicted-vs-measured comparison, as a check returns it.
+
+    Give exactly one of ``se`` (statistical: CI = measured ± z·se, z set by the runner),
+    ``tol`` (deterministic: CI = measured ± tol) or ``ci`` (an explicit interval).
+
+    ``relation`` says what the theory asserts about the true value of the measured
+    quantity: ``"=="`` it equals ``predicted`` (pass iff predicted ∈ CI), ``">="`` it is at
+    least ``predicted`` (a lower bound: pass iff CI's upper end ≥ predicted), ``"<="`` it is
+    at most ``predicted`` (pass iff CI's lower end ≤ predicted).
+    """
+
+    quantity: str
+    predicted: float
+    measured: float
+    se: float | None = None
+    tol: float | None = None
+    ci: tuple[float, float] | None = None
+    relation: str = "=="
+    note: str = ""
+
+    def __post_init__(self):
+        if sum(x is not None for x in (self.se, self.tol, self.ci)) != 1:
+            raise ValueError(f"Comparison {self.quantity!r}: give exactly one of se, tol, ci")
+        if self.relation not in _RELATIONS:
+            raise ValueError(f"relation must be one of {_RELATIONS}; got {self.relation!r}")
+
+
+@dataclass(frozen=True)
+class Row:
+    """A finished comparison: interval and verdict."""
+
+    quantity: str
+    predicted: float
+    measured: float
+    ci_low: float
+    ci_high: float
+    relation: str
+    kind: str  # "statistical (z=…)", "deterministic", "interval"
+    passed: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check may use: the budget, its own random generator, progress display."""
+
+    budget: str
+    rng: np.random.Generator
+    progress: bool = False
+    workers: int | None = None
+
+    @property
+    def full(self) -> bool:
+        return self.budget == "full"
+
+    def size(self, quick, full):
+        """Pick a size by budget."""
+        return full if self.full else quick
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A theorem as data.
+
+    Attributes
+    ----------
+    id : str
+        Stable identifier, ``<area>.<name>`` (e.g. ``gauss.alpha_law``).
+    title : str
+        One line.
+    source : str
+        Paper, theorem/section, and provenance tag of ``shared/theory.md``.
+    statement : str
+        The claim, with its formula (plain text / LaTeX-light).
+    assumptions : tuple of str
+    check : callable
+        ``check(ctx: CheckContext) -> list[Comparison]``.
+    tags : tuple of str
+    """
+
+    id: str
+    title: str
+    source: str
+    statement: str
+    assumptions: tuple[str, ...]
+    check: Callable[[CheckContext], list]
+    tags: tuple[str, ...] = ()
+
+    def run(self, budget: str = "quick", *, seed: int = 0, progress: bool = False, workers=None) -> "ClaimResult":
+        return run_claim(self, budget=budget, seed=seed, progress=progress, workers=workers)
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claim: Claim
+    budget: str
+    seed: int
+    rows: tuple[Row, ...]
+    seconds: float
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and len(self.rows) > 0 and all(r.passed for r in self.rows)
+
+    @property
+    def verdict(self) -> str:
+        if self.error is not None:
+            return "ERROR"
+        return "PASS" if self.passed else "FAIL"
+
+    def to_frame(self) -> pd.DataFrame:
+        df = pd.DataFrame([dataclasses.asdict(r) for r in self.rows])
+        df.insert(0, "claim", self.claim.id)
+        return df
+
+    def summary(self) -> dict:
+        """One line: the worst row (largest distance of the prediction outside/inside its CI)."""
+        n_fail = sum(not r.passed for r in self.rows)
+        return {
+            "claim": self.claim.id,
+            "title": self.claim.title,
+            "source": self.claim.source,
+            "verdict": self.verdict,
+            "comparisons": len(self.rows),
+            "failed": n_fail,
+            "seconds": round(self.seconds, 2),
+            "error": self.error,
+        }
+
+
+_REGISTRY: dict[str, Claim] = {}
+
+
+def register_claim(*, id: str, title: str, source: str, statement: str, assumptions=(), tags=()):
+    """Decorator registering ``check`` as the check of a new claim; returns the :class:`Claim`."""
+
+    def deco(check):
+        if id in _REGISTRY:
+            raise ValueError(f"claim id {id!r} is already registered")
+        c = Claim(id=id, title=title, source=source, statement=statement,
+                  assumptions=tuple(assumptions), check=check, tags=tuple(tags))
+        _REGISTRY[id] = c
+        return c
+
+    return deco
+
+
+def _load_all():
+    # Importing the claim modules registers them.
+    from . import _claims_gaussian  # noqa: F401
+    for mod in ("_claims_curation", "_claims_stability"):
+        try:
+            __import__(f"{__package__}.{mod}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{mod}":
+                raise
+
+
+def list_claims(tag: str | None = None) -> list[Claim]:
+    """Every registered claim (optionally only those with ``tag``), in id order."""
+    _load_all()
+    cs = sorted(_REGISTRY.values(), key=lambda c: c.id)
+    return [c for c in cs if tag is None or tag in c.tags]
+
+
+def get_claim(claim_id: str) -> Claim:
+    _load_all()
+    try:
+        return _REGISTRY[claim_id]
+    except KeyError:
+        raise ValueError(
+            f"claim must be one of the registered ids ({', '.join(sorted(_REGISTRY))}); got {claim_id!r}"
+        ) from None
+
+
+def claim_seed(master: int, claim_id: str) -> np.random.SeedSequence:
+    """Each claim's own stream: a child of ``master`` keyed by a stable hash of the id."""
+    return np.random.SeedSequence(master, spawn_key=(zlib.crc32(claim_id.encode()),))
+
+
+def run_claim(claim, budget: str = "quick", *, seed: int = 0, progress: bool = False, workers=None) -> ClaimResult:
+    """Run one claim's check and finish its comparisons into rows with verdicts."""
+    if isinstance(claim, str):
+        claim = get_claim(claim)
+    if budget not in BUDGETS:
+        raise ValueError(f"budget must be one of {BUDGETS}; got {budget!r}")
+    ctx = CheckContext(budget=budget, rng=np.random.default_rng(claim_seed(seed, claim.id)),
+                       progress=progress, workers=workers)
+    t0 = time.perf_counter()
+    try:
+        comps = list(claim.check(ctx))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # reported as ERROR, never swallowed silently
+        return ClaimResult(claim, budget, seed, (), time.perf_counter() - t0, error=f"{type(exc).__name__}: {exc}")
+    rows = finish(comps)
+    return ClaimResult(claim, budget, seed, tuple(rows), time.perf_counter() - t0)
+
+
+def finish(comps) -> list[Row]:
+    """Turn comparisons into rows; one Bonferroni ``z`` for the statistical ones of a claim."""
+    m = sum(c.se is not None for c in comps)
+    z = z_bonferroni(m) if m else 5.0
+    rows = []
+    for c in comps:
+        if c.se is not None:
+            half = z * float(c.se)
+            lo, hi, kind = c.measured - half, c.measured + half, f"statistical (z={z:.2f})"
+        elif c.tol is not None:
+            lo, hi, kind = c.measured - c.tol, c.measured + c.tol, "deterministic"
+        else:
+            lo, hi, kind = float(c.ci[0]), float(c.ci[1]), "interval"
+        p = float(c.predicted)
+        finite = all(math.isfinite(v) for v in (p, lo, hi, float(c.measured)))
+        if c.relation == "==":
+            ok = lo <= p <= hi
+        elif c.relation == ">=":
+            ok = hi >= p
+        else:
+            ok = lo <= p
+        rows.append(Row(c.quantity, p, float(c.measured), float(lo), float(hi), c.relation, kind,
+                        bool(ok and finite), c.note))
+    return rows

@@ -1,0 +1,1 @@
+"""Claims of the Gaussian collapse slice (filled below)."""

@@ -1,0 +1,1 @@
+"""Speed measurements for ``selfconsume bench`` (see shared/benchmarks.md)."""

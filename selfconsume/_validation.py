@@ -1,0 +1,117 @@
+"""Input validation shared by every public function.
+
+Each checker raises ``ValueError`` (or ``TypeError`` for a wrong kind of object) whose
+message names the parameter and its valid range, so that bad input never turns into a
+silent NaN, a hang or a crash deep inside a compiled kernel.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "check_int",
+    "check_real",
+    "check_choice",
+    "check_probability_vector",
+    "check_finite_array",
+]
+
+
+def check_int(name: str, value, *, min_value: int | None = None, max_value: int | None = None) -> int:
+    """Return ``value`` as a Python int, or raise naming ``name`` and its valid range."""
+    rng_txt = _range_text(min_value, max_value, integer=True)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, float, np.floating)):
+        raise TypeError(f"{name} must be an integer {rng_txt}; got {value!r}")
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value) or value != int(value):
+            raise ValueError(f"{name} must be an integer {rng_txt}; got {value!r}")
+    v = int(value)
+    if (min_value is not None and v < min_value) or (max_value is not None and v > max_value):
+        raise ValueError(f"{name} must be an integer {rng_txt}; got {v}")
+    return v
+
+
+def check_real(
+    name: str,
+    value,
+    *,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    min_inclusive: bool = True,
+    max_inclusive: bool = True,
+    allow_inf: bool = False,
+) -> float:
+    """Return ``value`` as a float, or raise naming ``name`` and its valid range.
+
+    NaN is always rejected; infinities only when ``allow_inf`` is true.
+    """
+    lo = "[" if min_inclusive else "("
+    hi = "]" if max_inclusive else ")"
+    rng_txt = (
+        f"in {lo}{'-inf' if min_value is None else min_value}, "
+        f"{'inf' if max_value is None else max_value}{hi}"
+    )
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number {rng_txt}; got {value!r}")
+    v = float(value)
+    if math.isnan(v) or (math.isinf(v) and not allow_inf):
+        raise ValueError(f"{name} must be a finite real number {rng_txt}; got {v}")
+    if min_value is not None and (v < min_value or (v == min_value and not min_inclusive)):
+        raise ValueError(f"{name} must be {rng_txt}; got {v}")
+    if max_value is not None and (v > max_value or (v == max_value and not max_inclusive)):
+        raise ValueError(f"{name} must be {rng_txt}; got {v}")
+    return v
+
+
+def check_choice(name: str, value, choices) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise listing them."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; got {value!r}")
+    return value
+
+
+def check_finite_array(name: str, value, *, ndim: int | None = None, shape=None, dtype=float) -> np.ndarray:
+    """Return ``value`` as a finite float array of the required ``ndim``/``shape``."""
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of real numbers; got {value!r}") from exc
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-dimensional array; got shape {arr.shape}")
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}; got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+    return arr
+
+
+def check_probability_vector(name: str, value, *, atol: float = 1e-9) -> np.ndarray:
+    """Return a 1-D probability vector, or raise.
+
+    Entries must be finite and non-negative and sum to 1 within ``atol``; the returned
+    vector is renormalised exactly (division by its sum) so that downstream code sees a
+    sum of 1 up to rounding.
+    """
+    p = check_finite_array(name, value, ndim=1)
+    if np.any(p < 0):
+        raise ValueError(f"{name} must have non-negative entries (probabilities in [0, 1]); got min {p.min()!r}")
+    s = float(p.sum())
+    if abs(s - 1.0) > atol:
+        raise ValueError(f"{name} must sum to 1 (within {atol:g}); got sum {s!r}")
+    return p / s
+
+
+def _range_text(lo, hi, *, integer: bool) -> str:
+    if lo is not None and hi is not None:
+        return f"in [{lo}, {hi}]"
+    if lo is not None:
+        return f">= {lo}"
+    if hi is not None:
+        return f"<= {hi}"
+    return ""

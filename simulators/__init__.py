@@ -1,0 +1,12 @@
+"""Exact-in-law and literal (sample-level) simulators of self-consuming loops.
+
+Each simulator is a cached Numba kernel plus a thin front function that validates,
+normalises ``rng``, allocates, runs replicate blocks in parallel (thread-count invariant)
+and wraps the result in a frozen dataclass with ``.to_frame()``.
+"""
+
+from . import _curation
+from ._curation import *  # noqa: F401,F403
+from ._gaussian import GaussianChain, simulate_gaussian
+
+__all__ = ["simulate_gaussian", "GaussianChain", *_curation.__all__]
