@@ -1,0 +1,181 @@
+"""``selfconsume verify``: run every registered claim, print a table, write reports."""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._claims import ClaimResult, get_claim, list_claims, run_claim
+
+__all__ = ["VerifyReport", "verify"]
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Results of a verify run (possibly partial, if interrupted)."""
+
+    results: tuple[ClaimResult, ...]
+    budget: str
+    seed: int
+    seconds: float
+    interrupted: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return not self.interrupted and all(r.passed for r in self.results)
+
+    def summary_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([r.summary() for r in self.results])
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every comparison of every claim, one row each (tidy)."""
+        frames = [r.to_frame() for r in self.results if r.rows]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def table(self) -> str:
+        """The console table: one line per claim."""
+        lines = [f"{'claim':<34} {'verdict':<7} {'rows':>4} {'fail':>4} {'sec':>6}  worst comparison"]
+        for r in self.results:
+            worst = _worst_row(r)
+            lines.append(f"{r.claim.id:<34} {r.verdict:<7} {len(r.rows):>4} "
+                         f"{sum(not x.passed for x in r.rows):>4} {r.seconds:>6.2f}  {worst}")
+        n_pass = sum(r.passed for r in self.results)
+        tail = " (INTERRUPTED: partial)" if self.interrupted else ""
+        lines.append(f"{n_pass}/{len(self.results)} claims passed in {self.seconds:.1f} s "
+                     f"(budget={self.budget}, seed={self.seed}){tail}")
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        out = [
+            "# selfconsume verify report",
+            "",
+            f"- budget: `{self.budget}`, seed: `{self.seed}`, wall time: {self.seconds:.1f} s"
+            + (" — **interrupted, partial report**" if self.interrupted else ""),
+            f"- verdict: **{'PASS' if self.passed else 'FAIL'}** "
+            f"({sum(r.passed for r in self.results)}/{len(self.results)} claims)",
+            f"- machine: {platform.platform()}, Python {platform.python_version()}",
+            "",
+            "Statistical comparisons pass when the prediction lies in measured ± z·SE, with z the",
+            "two-sided Bonferroni quantile for the claim's number of comparisons at the family level",
+            "of a single 5-SE test (z = 5 for one comparison).",
+            "",
+            "| claim | verdict | comparisons | failed | seconds | source |",
+            "|---|---|---:|---:|---:|---|",
+        ]
+        for r in self.results:
+            out.append(f"| `{r.claim.id}` | {r.verdict} | {len(r.rows)} | {sum(not x.passed for x in r.rows)} "
+                       f"| {r.seconds:.2f} | {r.claim.source} |")
+        for r in self.results:
+            c = r.claim
+            out += ["", f"## `{c.id}` — {c.title}", "", f"*Source:* {c.source}", "", f"*Statement:* {c.statement}", ""]
+            if c.assumptions:
+                out.append("*Assumptions:* " + "; ".join(c.assumptions))
+                out.append("")
+            if r.error:
+                out += [f"**ERROR:** `{r.error}`", ""]
+                continue
+            out += ["| quantity | predicted | measured | CI low | CI high | relation | kind | ok | note |",
+                    "|---|---:|---:|---:|---:|:---:|---|:---:|---|"]
+            for x in r.rows:
+                out.append(f"| {x.quantity} | {_fmt(x.predicted)} | {_fmt(x.measured)} | {_fmt(x.ci_low)} "
+                           f"| {_fmt(x.ci_high)} | {x.relation} | {x.kind} | {'✓' if x.passed else '✗'} | {x.note} |")
+        return "\n".join(out) + "\n"
+
+    def to_json(self) -> dict:
+        return {
+            "budget": self.budget,
+            "seed": self.seed,
+            "seconds": self.seconds,
+            "interrupted": self.interrupted,
+            "passed": self.passed,
+            "claims": [
+                {
+                    **r.summary(),
+                    "statement": r.claim.statement,
+                    "assumptions": list(r.claim.assumptions),
+                    "tags": list(r.claim.tags),
+                    "rows": [{k: _json_num(v) for k, v in x.__dict__.items()} for x in r.rows],
+                }
+                for r in self.results
+            ],
+        }
+
+    def write(self, out_dir) -> tuple[Path, Path]:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        md, js = out / "verify.md", out / "verify.json"
+        md.write_text(self.to_markdown())
+        js.write_text(json.dumps(self.to_json(), indent=2))
+        return md, js
+
+
+def _fmt(v: float) -> str:
+    if not math.isfinite(v):
+        return str(v)
+    if v == 0:
+        return "0"
+    a = abs(v)
+    return f"{v:.6g}" if 1e-4 <= a < 1e6 else f"{v:.4e}"
+
+
+def _json_num(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    if isinstance(v, (np.floating, np.integer, np.bool_)):
+        return v.item()
+    return v
+
+
+def _worst_row(r: ClaimResult) -> str:
+    if r.error:
+        return r.error[:60]
+    if not r.rows:
+        return "(no comparisons)"
+    failing = [x for x in r.rows if not x.passed]
+    x = failing[0] if failing else r.rows[-1]
+    return f"{x.quantity}: pred {_fmt(x.predicted)} {x.relation} meas {_fmt(x.measured)} [{_fmt(x.ci_low)}, {_fmt(x.ci_high)}]"[:110]
+
+
+def verify(claims=None, *, budget: str = "quick", seed: int = 0, progress: bool = False, workers=None,
+           out_dir=None, echo=None) -> VerifyReport:
+    """Run claims (all by default) and return a :class:`VerifyReport`.
+
+    Claims run one after another; each finished result is kept, so a ``KeyboardInterrupt``
+    returns (and writes, when ``out_dir`` is given) a partial report instead of losing it.
+    ``echo``: optional callable receiving one line per finished claim.
+    """
+    selected = list_claims() if claims is None else [c if not isinstance(c, str) else get_claim(c) for c in claims]
+    results: list[ClaimResult] = []
+    interrupted = False
+    t0 = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(selected), desc="verify", unit="claim")
+    try:
+        for c in selected:
+            if bar is not None:
+                bar.set_postfix_str(c.id)
+            res = run_claim(c, budget=budget, seed=seed, workers=workers)
+            results.append(res)
+            if echo is not None:
+                echo(f"{res.verdict:<5} {c.id} ({res.seconds:.2f} s)")
+            if bar is not None:
+                bar.update(1)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if bar is not None:
+            bar.close()
+    rep = VerifyReport(tuple(results), budget, seed, time.perf_counter() - t0, interrupted)
+    if out_dir is not None:
+        rep.write(out_dir)
+    return rep

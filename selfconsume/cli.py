@@ -1,0 +1,127 @@
+"""The ``selfconsume`` command line: parses options and calls library functions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _cmd_verify(args) -> int:
+    from selfconsume.analysis import list_claims, verify
+
+    if args.list:
+        for c in list_claims():
+            print(f"{c.id:<36} {c.title}  [{c.source}]")
+        return 0
+    claims = args.claim or None
+    quiet = args.quiet
+    rep = verify(claims, budget=args.budget, seed=args.seed, progress=not quiet, workers=args.workers,
+                 out_dir=args.out, echo=None)
+    print(rep.table())
+    print(f"reports: {Path(args.out) / 'verify.md'}, {Path(args.out) / 'verify.json'}")
+    if rep.interrupted:
+        return 130
+    return 0 if rep.passed else 1
+
+
+def _cmd_figures(args) -> int:
+    from selfconsume.analysis import cached_table
+    from selfconsume.paper_figures import get_figure, list_figures, set_style
+
+    set_style()
+    import matplotlib.pyplot as plt
+
+    figs = [get_figure(s) for s in args.figure] if args.figure else list_figures()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    bar = None
+    if not args.quiet:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(figs), desc="figures", unit="fig")
+    try:
+        for spec in figs:
+            if bar is not None:
+                bar.set_postfix_str(spec.slug)
+            quick = args.budget == "quick"
+            table = cached_table(spec.slug, lambda quick: spec.table(quick=quick), {"quick": quick},
+                                 directory=args.cache, refresh=args.refresh)
+            fig = spec.plot(table)
+            for ext in ("png", "pdf"):
+                fig.savefig(out / f"{spec.slug}.{ext}")
+            plt.close(fig)
+            if bar is not None:
+                bar.update(1)
+            else:
+                print(f"wrote {out / spec.slug}.png/.pdf")
+    except KeyboardInterrupt:
+        print("interrupted: figures written so far are kept", file=sys.stderr)
+        return 130
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{len(figs)} figures in {out}/ (PNG and PDF)")
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from selfconsume.benchmarks import run_benchmarks, write_report
+
+    df = run_benchmarks(quick=not args.full, workers=args.workers, progress=not args.quiet, only=args.only or None)
+    paths = write_report(df, args.out)
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 48):
+        print(df.drop(columns=[c for c in ("notes",) if c in df.columns]).to_string(index=False))
+    print("reports:", ", ".join(str(p) for p in paths))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="selfconsume", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    v = sub.add_parser("verify", help="run the registered claims and write Markdown/JSON reports")
+    v.add_argument("--claim", action="append", metavar="ID", help="run only this claim (repeatable)")
+    v.add_argument("--budget", choices=("quick", "full"), default="quick",
+                   help="quick (default, < 60 s on 2 cores) or full (more replicates)")
+    v.add_argument("--seed", type=int, default=0, help="master seed (each claim derives its own stream)")
+    v.add_argument("--workers", type=int, default=None, help="threads (results do not depend on it)")
+    v.add_argument("--out", default="reports", help="report folder (default: reports/)")
+    v.add_argument("--list", action="store_true", help="list the claims and exit")
+    v.add_argument("--quiet", action="store_true", help="no progress bar")
+    v.set_defaults(func=_cmd_verify)
+
+    f = sub.add_parser("figures", help="regenerate every registered figure (PNG and PDF)")
+    f.add_argument("--figure", action="append", metavar="SLUG", help="only this figure (repeatable)")
+    f.add_argument("--budget", choices=("quick", "full"), default="quick")
+    f.add_argument("--out", default="figures", help="output folder (default: figures/)")
+    f.add_argument("--cache", default=None, help="table cache folder (default: .cache/selfconsume)")
+    f.add_argument("--refresh", action="store_true", help="recompute cached tables")
+    f.add_argument("--quiet", action="store_true")
+    f.set_defaults(func=_cmd_figures)
+
+    b = sub.add_parser("bench", help="measure speed against the machine's limit and the NumPy baseline")
+    b.add_argument("--full", action="store_true", help="the full workloads of shared/benchmarks.md")
+    b.add_argument("--only", action="append", metavar="NAME", help="only benchmarks whose name contains NAME")
+    b.add_argument("--workers", type=int, default=None)
+    b.add_argument("--out", default="reports", help="report folder (default: reports/)")
+    b.add_argument("--quiet", action="store_true")
+    b.set_defaults(func=_cmd_bench)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
