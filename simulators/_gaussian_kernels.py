@@ -14,6 +14,11 @@ Random draws per chain step, in this order (the NumPy reference in the tests fol
   ``L += ½ log(Σ(z_i − z̄)²/divisor)``.
 * d-D exact (Bartlett): ``z ~ N(0, I_d)``; then for ``i = 0..d−1``: ``B_ii = sqrt(χ²_{n−1−i})``
   followed by ``B_ij ~ N(0,1)`` for ``j < i``; ``M += e^{s} C z/√n``, ``C ← C B/√divisor``.
+
+For d > 1 the Cholesky factor is kept as ``e^{s}·C`` with ``max|C| = 1`` (no overflow or
+underflow of the scale), and ``log det Σ_t`` is accumulated from the diagonal factors
+(``det C_{t+1} = det C_t · Π B_ii / divisor^{d/2}``), so it stays exact and finite even
+when Σ_t becomes so ill-conditioned that its small directions underflow in ``C``.
 * d-D samples: ``n×d`` standard normals (row-major); ``M += e^{s} C z̄``,
   ``C ← C chol(S/divisor)`` with ``S`` the scatter matrix.
 """
@@ -117,15 +122,13 @@ def _tri_mult_inplace(C, B, tmp, scale):
 
 
 @njit(cache=True, nogil=True)
-def _record(C, s, t, r, logdet, trace, cov, want_cov):
+def _record(C, s, half_logdet, t, r, logdet, trace, cov, want_cov):
     d = C.shape[0]
-    ld = 0.0
     fro = 0.0
     for i in range(d):
-        ld += math.log(abs(C[i, i]))
         for j in range(i + 1):
             fro += C[i, j] * C[i, j]
-    logdet[r, t] = 2.0 * (d * s + ld)
+    logdet[r, t] = 2.0 * half_logdet
     trace[r, t] = math.exp(2.0 * s) * fro
     if want_cov:
         e2s = math.exp(2.0 * s)
@@ -152,14 +155,16 @@ def gaussnd_exact(gen, n, divisor, M, logdet, trace, cov, want_cov):
     z = np.empty(d)
     inv_sqrt_n = 1.0 / math.sqrt(n)
     scale = 1.0 / math.sqrt(divisor)
+    log_div = math.log(divisor)
     for r in range(reps):
         C[:, :] = 0.0
         for i in range(d):
             C[i, i] = 1.0
         s = 0.0
+        hld = 0.0
         for i in range(d):
             M[r, 0, i] = 0.0
-        _record(C, s, 0, r, logdet, trace, cov, want_cov)
+        _record(C, s, hld, 0, r, logdet, trace, cov, want_cov)
         for t in range(1, T1):
             for i in range(d):
                 z[i] = gen.standard_normal()
@@ -170,12 +175,14 @@ def gaussnd_exact(gen, n, divisor, M, logdet, trace, cov, want_cov):
                     acc += C[i, k] * z[k]
                 M[r, t, i] = M[r, t - 1, i] + es * acc
             for i in range(d):
-                B[i, i] = math.sqrt(gen.chisquare(n - 1.0 - i))
+                c = gen.chisquare(n - 1.0 - i)
+                B[i, i] = math.sqrt(c)
+                hld += 0.5 * (math.log(c) - log_div)
                 for j in range(i):
                     B[i, j] = gen.standard_normal()
             _tri_mult_inplace(C, B, tmp, scale)
             s += _renormalise(C)
-            _record(C, s, t, r, logdet, trace, cov, want_cov)
+            _record(C, s, hld, t, r, logdet, trace, cov, want_cov)
 
 
 @njit(cache=True, nogil=True)
@@ -224,9 +231,10 @@ def gaussnd_samples(gen, n, divisor, M, logdet, trace, cov, want_cov):
         for i in range(d):
             C[i, i] = 1.0
         s = 0.0
+        hld = 0.0
         for i in range(d):
             M[r, 0, i] = 0.0
-        _record(C, s, 0, r, logdet, trace, cov, want_cov)
+        _record(C, s, hld, 0, r, logdet, trace, cov, want_cov)
         for t in range(1, T1):
             for i in range(d):
                 zbar[i] = 0.0
@@ -257,7 +265,9 @@ def gaussnd_samples(gen, n, divisor, M, logdet, trace, cov, want_cov):
                 M[r, t, i] = M[r, t - 1, i] + es * acc
             if not _cholesky_inplace(S):
                 return False
+            for i in range(d):
+                hld += math.log(S[i, i])
             _tri_mult_inplace(C, S, tmp, 1.0)
             s += _renormalise(C)
-            _record(C, s, t, r, logdet, trace, cov, want_cov)
+            _record(C, s, hld, t, r, logdet, trace, cov, want_cov)
     return True
