@@ -192,6 +192,7 @@ def register_claim(*, id: str, title: str, source: str, statement: str, assumpti
 def _load_all():
     # Importing the claim modules registers them.
     from . import _claims_gaussian  # noqa: F401
+    from . import _claims_mixing  # noqa: F401
     for mod in ("_claims_curation", "_claims_stability"):
         try:
             __import__(f"{__package__}.{mod}")

@@ -12,11 +12,13 @@ from selfconsume._parallel import as_generator, seed_info, replicate_blocks, run
 from selfconsume._validation import check_choice, check_int, check_real
 
 from . import _gaussian_kernels as _k
+from . import _mixing_kernels as _mk
 
 __all__ = ["simulate_gaussian", "GaussianChain"]
 
 ESTIMATORS = ("unbiased", "mle")
 METHODS = ("exact", "samples")
+WORKFLOWS = ("replace", "accumulate", "accumulate-subsample")
 
 
 def _readonly(a):
@@ -61,6 +63,11 @@ class GaussianChain:
     logdet: np.ndarray | None = field(default=None, repr=False)
     trace: np.ndarray | None = field(default=None, repr=False)
     cov: np.ndarray | None = field(default=None, repr=False)
+    lam: float | None = None
+    workflow: str = "replace"
+    truth: str = "gaussian"
+    real_mean: np.ndarray | None = field(default=None, repr=False)
+    real_sigma: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def t(self) -> np.ndarray:
@@ -88,7 +95,7 @@ class GaussianChain:
             cols["logdet"] = self.logdet.ravel()
             cols["trace"] = self.trace.ravel()
         df = pd.DataFrame(cols)
-        for name in ("n", "dim", "estimator", "method", "mu0", "sigma0"):
+        for name in ("n", "dim", "estimator", "method", "mu0", "sigma0", "lam", "workflow", "truth"):
             df[name] = getattr(self, name)
         return df
 
@@ -103,6 +110,9 @@ def simulate_gaussian(
     sigma0=1.0,
     estimator="unbiased",
     method="exact",
+    lam=None,
+    workflow="replace",
+    truth=None,
     return_cov=False,
     rng=None,
     workers=None,
@@ -119,6 +129,7 @@ def simulate_gaussian(
     ----------
     n : int
         Samples per generation, :math:`n \ge 2` (and :math:`n > d` when a covariance is fitted).
+        With ``lam``, the size of the real sample.
     generations : int
         Number of retraining steps :math:`T \ge 0`.
     reps : int
@@ -134,6 +145,20 @@ def simulate_gaussian(
         sufficient statistics from their sampling laws — :math:`\bar x\sim N(\mu,\Sigma/n)`
         independent of the scatter matrix :math:`\sim W_d(\Sigma, n-1)` (χ² for d = 1,
         Bartlett for d > 1) — at a cost independent of n. Both give the same law.
+    lam : float or None
+        Synthetic-to-real ratio λ ≥ 0 (Bertrand et al. 2024). ``None``: the fully synthetic
+        loop above. Otherwise n real points are drawn once per replicate from ``truth``,
+        generation 0 is the fit to them, and each generation draws ``m = ⌊λn⌋`` fresh points
+        from the current fit (1-D only).
+    workflow : {"replace", "accumulate", "accumulate-subsample"}
+        With ``lam``: refit on real ∪ the m new points (``replace``), on every point so far
+        (``accumulate``, Gerstgrasser et al. 2024), or on a uniform subsample of n + m points
+        of that pool (``accumulate-subsample``, Kazdan et al. 2025; ``method="samples"`` only,
+        since a subsample's statistics are not functions of the batches' sufficient statistics).
+    truth : scipy.stats frozen continuous distribution, optional
+        Law of the real data (with ``lam``); default N(mu0, sigma0²). A non-Gaussian truth
+        (Student-t, Laplace, a mixture) makes the Gaussian family misspecified. It must have
+        a finite variance; ``mu0`` and ``sigma0`` are then not used.
     return_cov : bool
         Also return full covariances (dim > 1); memory ``reps·(T+1)·d²`` doubles.
     rng : None, int, SeedSequence or Generator
@@ -177,6 +202,10 @@ def simulate_gaussian(
     method = check_choice("method", method, METHODS)
     if workers is not None:
         check_int("workers", workers, min_value=1)
+    workflow = check_choice("workflow", workflow, WORKFLOWS)
+    if lam is not None or truth is not None or workflow != "replace":
+        return _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow,
+                               truth, rng, workers, progress)
     gen = as_generator(rng)
     seed = seed_info(gen)
     divisor = float(n - 1 if estimator == "unbiased" else n)
@@ -221,3 +250,80 @@ def simulate_gaussian(
     return GaussianChain(n, generations, reps, dim, mu0, sigma0, estimator, method, seed,
                          mu=_readonly(mu), logdet=_readonly(logdet), trace=_readonly(trace),
                          cov=_readonly(cov * sigma0**2) if return_cov else None)
+
+
+def _describe_truth(truth) -> str:
+    dist = getattr(truth, "dist", None)
+    name = getattr(dist, "name", type(truth).__name__)
+    args = ", ".join([*(f"{a:g}" for a in getattr(truth, "args", ())),
+                      *(f"{k}={v:g}" for k, v in getattr(truth, "kwds", {}).items())])
+    return f"{name}({args})"
+
+
+def _check_truth(truth):
+    if not (hasattr(truth, "rvs") and hasattr(truth, "var") and hasattr(truth, "mean")):
+        raise TypeError(f"truth must be a frozen scipy.stats continuous distribution; got {truth!r}")
+    if getattr(truth, "dist", None) is not None and not hasattr(truth.dist, "pdf"):
+        raise TypeError(f"truth must be a continuous distribution (a Gaussian is fitted to it); got {truth!r}")
+    var, mean = float(truth.var()), float(truth.mean())
+    if not (math.isfinite(var) and math.isfinite(mean)) or var <= 0:
+        raise ValueError(
+            f"truth must have a finite mean and a finite positive variance (the Gaussian fit needs "
+            f"both); {_describe_truth(truth)} has mean {mean} and variance {var}"
+        )
+    return mean, math.sqrt(var)
+
+
+def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow, truth, rng,
+                    workers, progress):
+    if lam is None:
+        raise ValueError(f"lam must be a real number >= 0 when workflow={workflow!r} or a truth is given "
+                         "(synthetic points per generation = floor(lam * n)); got None")
+    lam = check_real("lam", lam, min_value=0.0)
+    if dim != 1:
+        raise ValueError(f"dim must be 1 when lam is given (real-data mixing is 1-D); got dim={dim}")
+    if workflow == "accumulate-subsample" and method == "exact":
+        raise ValueError("method must be 'samples' for workflow='accumulate-subsample': a random subsample's "
+                         "statistics are not functions of the batches' sufficient statistics")
+    if truth is None:
+        # Standardised real data z; mapped back exactly by mu0 + sigma0·(·) below.
+        draw_real = lambda g, size: g.standard_normal(size)  # noqa: E731
+        shift, scale, tname = mu0, sigma0, "gaussian"
+    else:
+        mu0, sigma0 = _check_truth(truth)
+        draw_real = lambda g, size: np.asarray(truth.rvs(size=size, random_state=g), dtype=float)  # noqa: E731
+        shift, scale, tname = 0.0, 1.0, _describe_truth(truth)
+    m = int(math.floor(lam * n + 1e-9))  # ⌊λn⌋, robust to λn = 1.9999999 from decimal λ
+    unbiased = estimator == "unbiased"
+    gen = as_generator(rng)
+    seed = seed_info(gen)
+    T1 = generations + 1
+    L = np.empty((reps, T1))
+    M = np.empty((reps, T1))
+    real_mean = np.empty(reps)
+    real_ss = np.empty(reps)
+
+    def work(b, g):
+        sl = slice(b.start, b.stop)
+        x = draw_real(g, (b.stop - b.start, n))
+        if not np.all(np.isfinite(x)):
+            raise FloatingPointError("the truth produced non-finite real samples")
+        real_mean[sl] = x.mean(axis=1)
+        real_ss[sl] = ((x - real_mean[sl, None]) ** 2).sum(axis=1)
+        if method == "exact":
+            kern = _mk.replace_exact if workflow == "replace" else _mk.accumulate_exact
+            kern(g, m, unbiased, real_mean[sl], real_ss[sl], n, L[sl], M[sl])
+        else:
+            kern = {"replace": _mk.replace_samples, "accumulate": _mk.accumulate_samples,
+                    "accumulate-subsample": _mk.subsample_samples}[workflow]
+            kern(g, m, unbiased, np.ascontiguousarray(x), L[sl], M[sl])
+
+    run_blocks(work, replicate_blocks(reps), gen, workers=workers, progress=progress, desc=f"gaussian {workflow}")
+    log_scale = math.log(scale)
+    return GaussianChain(
+        n, generations, reps, 1, mu0, sigma0, estimator, method, seed,
+        mu=_readonly(shift + scale * M), sigma=_readonly(scale * np.exp(L)), log_sigma=_readonly(L + log_scale),
+        lam=lam, workflow=workflow, truth=tname,
+        real_mean=_readonly(shift + scale * real_mean),
+        real_sigma=_readonly(scale * np.sqrt(real_ss / (n - 1 if unbiased else n))),
+    )
