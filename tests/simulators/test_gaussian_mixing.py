@@ -1,0 +1,133 @@
+"""simulate_gaussian with real data in the loop (lam, workflow, truth)."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from scipy import stats
+
+from selfconsume.simulators import simulate_gaussian
+
+
+def _child(seed):
+    return np.random.default_rng(seed).spawn(1)[0]
+
+
+def ref_loop(n, lam, T, reps, seed, workflow, unbiased, method):
+    """Plain NumPy loop (one replicate block, same stream order as the kernels)."""
+    g = _child(seed)
+    x = g.standard_normal((reps, n))
+    m = int(math.floor(lam * n + 1e-9))
+    L = np.zeros((reps, T + 1))
+    M = np.zeros((reps, T + 1))
+    ddof = 1 if unbiased else 0
+    for r in range(reps):
+        pool = list(x[r])
+        mu, sd = x[r].mean(), x[r].std(ddof=ddof)
+        L[r, 0], M[r, 0] = math.log(sd), mu
+        for t in range(1, T + 1):
+            if method == "exact":
+                ybar = mu + sd * g.standard_normal() / math.sqrt(m)
+                ssy = sd**2 * g.chisquare(m - 1.0) if m >= 2 else 0.0
+                if workflow == "replace":
+                    N = n + m
+                    xr = x[r].mean()
+                    ss = ((x[r] - xr) ** 2).sum() + ssy + n * m / N * (ybar - xr) ** 2
+                    mu = (n * xr + m * ybar) / N
+                    sd = math.sqrt(ss / (N - ddof))
+                else:
+                    P = len(pool)
+                    pool_ss = sd**2 * (P - ddof)
+                    d = ybar - mu
+                    mu = mu + d * m / (P + m)
+                    ss = pool_ss + ssy + d * d * P * m / (P + m)
+                    pool.extend([0.0] * m)  # only the size matters here
+                    sd = math.sqrt(ss / (len(pool) - ddof))
+            else:
+                y = mu + sd * np.array([g.standard_normal() for _ in range(m)])
+                data = np.concatenate([x[r], y]) if workflow == "replace" else np.array(pool + list(y))
+                if workflow == "accumulate":
+                    pool.extend(y)
+                mu, sd = data.mean(), data.std(ddof=ddof)
+            L[r, t], M[r, t] = math.log(sd), mu
+    return L, M
+
+
+@settings(max_examples=20)
+@given(n=st.integers(2, 30), lam=st.floats(0.05, 3.0), T=st.integers(0, 10), reps=st.integers(1, 6),
+       seed=st.integers(0, 2**32 - 1), workflow=st.sampled_from(["replace", "accumulate"]),
+       estimator=st.sampled_from(["unbiased", "mle"]), method=st.sampled_from(["exact", "samples"]))
+def test_mixed_kernels_equal_numpy_reference(n, lam, T, reps, seed, workflow, estimator, method):
+    m = int(math.floor(lam * n + 1e-9))
+    if m == 0:
+        lam = 1.0 / n
+    res = simulate_gaussian(n, T, reps=reps, lam=lam, workflow=workflow, estimator=estimator, method=method, rng=seed)
+    L, M = ref_loop(n, lam, T, reps, seed, workflow, estimator == "unbiased", method)
+    np.testing.assert_allclose(res.log_sigma, L, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(res.mu, M, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("workflow,method", [("replace", "exact"), ("replace", "samples"), ("accumulate", "exact"),
+                                             ("accumulate", "samples"), ("accumulate-subsample", "samples")])
+def test_mixed_thread_invariance_and_equivariance(workflow, method):
+    kw = dict(n=9, generations=12, reps=200, lam=0.7, workflow=workflow, method=method)
+    a = simulate_gaussian(**kw, rng=5, workers=1)
+    b = simulate_gaussian(**kw, rng=5, workers=2)
+    assert np.array_equal(a.mu, b.mu) and np.array_equal(a.sigma, b.sigma)
+    c = simulate_gaussian(**kw, rng=5, workers=2, mu0=-3.0, sigma0=7.5)
+    assert np.array_equal(c.mu, -3.0 + 7.5 * a.mu) and np.array_equal(c.sigma, 7.5 * a.sigma)
+    assert np.array_equal(c.real_mean, -3.0 + 7.5 * a.real_mean)
+    df = a.to_frame()
+    assert set(df["workflow"]) == {workflow} and set(df["lam"]) == {0.7}
+
+
+def test_lam_zero_keeps_the_real_fit():
+    r = simulate_gaussian(15, 10, reps=5, lam=0.0, rng=1)
+    assert np.all(r.mu == r.mu[:, :1]) and np.all(r.sigma == r.sigma[:, :1])
+    np.testing.assert_allclose(r.sigma[:, 0], r.real_sigma, rtol=1e-12)
+    np.testing.assert_allclose(r.mu[:, 0], r.real_mean, rtol=1e-12)
+
+
+def test_subsample_first_step_is_the_accumulate_fit():
+    """At t = 1 the pool has exactly n + m points, so the 'subsample' is the whole pool.
+
+    One replicate per run: the subsample's shuffle consumes random numbers, so later
+    replicates of a block would see different streams."""
+    for seed in range(10):
+        kw = dict(n=8, generations=1, reps=1, lam=1.0, method="samples", rng=seed)
+        a = simulate_gaussian(workflow="accumulate", **kw)
+        s = simulate_gaussian(workflow="accumulate-subsample", **kw)
+        np.testing.assert_allclose(s.sigma, a.sigma, rtol=1e-12)
+        np.testing.assert_allclose(s.mu, a.mu, rtol=1e-12, atol=1e-14)
+
+
+def test_misspecified_truth_is_used_and_recorded():
+    r = simulate_gaussian(400, 3, reps=500, lam=1.0, truth=stats.laplace(loc=2.0, scale=3.0), rng=0)
+    assert r.truth.startswith("laplace") and r.mu0 == 2.0 and math.isclose(r.sigma0, 3.0 * math.sqrt(2))
+    # Laplace kurtosis: the real-sample variances spread more than a Gaussian's would.
+    assert abs(np.mean(r.real_mean) - 2.0) < 5 * r.sigma0 / math.sqrt(400 * 500)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(lam=-0.1), "lam"),
+        (dict(lam=float("nan")), "lam"),
+        (dict(lam=float("inf")), "lam"),
+        (dict(workflow="accumulate"), "lam"),
+        (dict(lam=1.0, workflow="grow"), "workflow"),
+        (dict(lam=1.0, dim=2), "dim"),
+        (dict(lam=1.0, workflow="accumulate-subsample"), "method"),
+        (dict(lam=1.0, truth=stats.t(2)), "truth"),
+        (dict(lam=1.0, truth=stats.cauchy()), "truth"),
+    ],
+)
+def test_mixing_bad_input(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        simulate_gaussian(10, 3, **kwargs)
+
+
+def test_truth_must_be_a_distribution():
+    with pytest.raises(TypeError, match="truth"):
+        simulate_gaussian(10, 3, lam=1.0, truth="laplace")
