@@ -1,0 +1,201 @@
+"""Run the benchmark suite and write its report (the library side of ``selfconsume bench``)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import math
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from selfconsume._parallel import default_workers
+from selfconsume._validation import check_int
+
+from . import _gaussian
+from ._timing import ROW_KEYS, machine_facts, make_row
+
+# Written by another developer; the suite runs without it. import_module rather than
+# ``from . import _curation``: the latter turns a missing module into a plain ImportError,
+# which cannot be told apart from an ImportError raised *inside* an existing _curation.
+try:
+    _curation = importlib.import_module(f"{__package__}._curation")
+except ModuleNotFoundError as exc:
+    if exc.name != f"{__package__}._curation":
+        raise
+    _curation = None
+
+__all__ = ["run_benchmarks", "write_report"]
+
+#: Rough wall-clock seconds of the curation benchmarks (only used for the progress bar's ETA).
+_CURATION_ESTIMATE = {True: 20.0, False: 60.0}
+
+
+def _entries(quick: bool, workers: int):
+    entries = []
+    for name, fn, kwargs, est in _gaussian.suite(quick):
+        # Single-thread-by-design benchmarks (the kernel profile) take no ``workers``.
+        if "workers" in inspect.signature(fn).parameters:
+            kwargs = dict(kwargs, workers=workers)
+        entries.append((name, fn, kwargs, est))
+    if _curation is not None:
+        entries.append(("curation", _curation.run, {"quick": quick}, _CURATION_ESTIMATE[quick]))
+    return entries
+
+
+def _normalise(name: str, row) -> dict:
+    """A row as :func:`make_row` builds it, tagged with its benchmark's name."""
+    if not isinstance(row, dict):
+        raise TypeError(f"benchmark {name!r} returned a row that is not a dict: {row!r}")
+    missing = [k for k in ("workload", "metric", "ours", "reference", "ratio") if k not in row]
+    if missing:
+        raise ValueError(f"benchmark {name!r} returned a row without {missing}: {row!r}")
+    out = make_row(**{k: row[k] for k in ROW_KEYS if k in row})
+    return {"benchmark": name, **out}
+
+
+def run_benchmarks(*, quick=True, workers=None, progress=True, only=None) -> pd.DataFrame:
+    """Run the speed benchmarks of benchmarks.md and return their rows.
+
+    Parameters
+    ----------
+    quick : bool
+        Reduced workloads (≲ 2 minutes on 2 cores); the baselines then run on a subset of
+        each workload and are scaled by their per-path or per-step cost. ``False`` runs the
+        workloads at the sizes stated in benchmarks.md.
+    workers : int, optional
+        Threads for the toolkit and for the limits it is compared with (default: all cores,
+        or ``SELFCONSUME_WORKERS``). One-thread rows are always added when ``workers > 1``.
+    progress : bool
+        Show a progress bar over benchmarks, with an ETA.
+    only : str or iterable of str, optional
+        Names of the benchmarks to run (default: all); an unknown name raises ``ValueError``
+        listing the available ones.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per measurement, columns ``benchmark, workload, metric, ours, reference,
+        ratio, target, met, notes``. ``met`` is a bool where a target applies and ``None``
+        for diagnostic rows. ``df.attrs`` holds ``machine`` (cores, threads, versions),
+        ``quick``, ``elapsed_s``, ``completed`` and ``interrupted``. On ``KeyboardInterrupt``
+        the rows of the benchmarks finished so far are returned with ``interrupted=True``.
+        A benchmark that raises gives one row with ``met=False`` and the error in ``notes``,
+        and a ``RuntimeWarning``; the others still run.
+    """
+    workers = default_workers() if workers is None else check_int("workers", workers, min_value=1)
+    entries = _entries(bool(quick), workers)
+    if only is not None:
+        wanted = [only] if isinstance(only, str) else list(only)
+        names = [e[0] for e in entries]
+        unknown = [w for w in wanted if w not in names]
+        if unknown:
+            raise ValueError(f"unknown benchmark(s) {unknown}; available: {', '.join(names)}")
+        entries = [e for e in entries if e[0] in wanted]
+
+    rows, completed, interrupted = [], [], False
+    facts = machine_facts(workers)
+    t_start = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=sum(e[3] for e in entries), desc="benchmarks", unit="s",
+                   bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} {postfix}")
+    try:
+        for name, fn, kwargs, est in entries:
+            if bar is not None:
+                bar.set_postfix_str(name)
+            try:
+                new = [_normalise(name, r) for r in fn(**kwargs)]
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # one broken benchmark must not hide the others' results
+                warnings.warn(f"benchmark {name!r} failed: {exc!r}", RuntimeWarning, stacklevel=2)
+                new = [{"benchmark": name,
+                        **make_row(name, "failed", None, None, None, "runs", False, notes=f"{type(exc).__name__}: {exc}")}]
+            rows.extend(new)
+            completed.append(name)
+            if bar is not None:
+                bar.update(est)
+    except KeyboardInterrupt:
+        interrupted = True
+        if bar is not None:
+            bar.write(f"interrupted: returning the {len(completed)} benchmark(s) finished so far")
+    finally:
+        if bar is not None:
+            bar.close()
+    df = pd.DataFrame(rows, columns=["benchmark", *ROW_KEYS])
+    df.attrs.update(machine=facts, quick=bool(quick), elapsed_s=time.perf_counter() - t_start,
+                    completed=completed, interrupted=interrupted)
+    return df
+
+
+def _num(x) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "—"
+    return f"{x:.3g}"
+
+
+def _met(x) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else ("yes" if x else "**no**")
+
+
+def _cell(s) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def _jsonable(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if hasattr(x, "item"):  # numpy scalars
+        return _jsonable(x.item())
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    return x
+
+
+def write_report(df: pd.DataFrame, out_dir) -> tuple[Path, Path]:
+    """Write ``bench.md`` (a table, then the notes) and ``bench.json`` into ``out_dir``.
+
+    The JSON holds ``machine`` facts, ``quick``, ``elapsed_s``, ``interrupted`` and
+    ``rows`` (non-finite numbers as ``null``). Returns ``(markdown_path, json_path)``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    md_path, json_path = out / "bench.md", out / "bench.json"
+    attrs = dict(df.attrs)
+    machine = attrs.get("machine", {})
+    records = [{k: r.get(k) for k in df.columns} for r in df.to_dict(orient="records")]
+
+    lines = [
+        "# selfconsume benchmarks",
+        "",
+        f"Mode: {'quick' if attrs.get('quick', True) else 'full'}"
+        + (" (interrupted)" if attrs.get("interrupted") else "")
+        + (f"; {attrs['elapsed_s']:.0f} s" if "elapsed_s" in attrs else ""),
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()),
+        "",
+        "Ratios are measured side by side in this run (best of interleaved repeats); "
+        "absolute seconds are not comparable between runs.",
+        "",
+        "| # | workload | metric | ours | reference | ratio | target | met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for i, r in enumerate(records, 1):
+        lines.append(f"| {i} | {_cell(r['workload'])} | {_cell(r['metric'])} | {_num(r['ours'])} | "
+                     f"{_num(r['reference'])} | {_num(r['ratio'])} | {_cell(r['target'])} | {_met(r['met'])} |")
+    lines += ["", "## Notes", ""]
+    # "- #i" rather than "i.": Markdown renumbers ordered lists, and rows without notes are skipped.
+    lines += [f"- **#{i}** {_cell(r['notes'])}" for i, r in enumerate(records, 1) if r.get("notes")]
+    md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    payload = _jsonable({**{k: v for k, v in attrs.items()}, "rows": records})
+    json_path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return md_path, json_path
