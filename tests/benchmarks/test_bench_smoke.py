@@ -76,6 +76,10 @@ def test_bench_accumulate_rows_baseline_only_and_compared():
     (row,) = check_rows(_gaussian.bench_accumulate(n=10, paths=3, generations=5, ours=ours, workers=1, repeats=1))
     assert row["ours"] > 0 and "z = +0.00" in row["notes"]  # same function, same seed
 
+    rows = check_rows(_gaussian.bench_accumulate(n=10, paths=70, generations=5, baseline_paths=5, workers=2,
+                                                 ours={"exact": _gaussian.toolkit_accumulate("exact")}))
+    assert len(rows) == 1 and "scaled ×14" in rows[0]["notes"]
+
 
 def test_bench_overheads_rows():
     rows = check_rows(_gaussian.bench_overheads(reps=70, generations=10, workers=2, repeats=1, cold_start=True))
@@ -112,6 +116,19 @@ def test_wishart_baseline_matches_simulator():
                  (res.mu[:, -1, 0], mu_b[:, -1, 0])):
         _, _, z = mean_z(a, b)
         assert abs(z) < Z_MAX
+
+
+@pytest.mark.parametrize("method", ["exact", "samples"])
+def test_accumulate_baseline_matches_toolkit_workflow(method):
+    n, paths, T = 10, 400, 12
+    mu_b, sig_b = _baselines.gaussian_accumulate_loop(n, paths, T, rng=1)
+    mu_o, sig_o = _gaussian.toolkit_accumulate(method)(n, paths, T, rng=2, workers=2)
+    assert mu_o.shape == mu_b.shape == (paths, T + 1)
+    assert (mu_o[:, 0] == 0.0).all() and (sig_o[:, 0] == 1.0).all()
+    for t in (1, T):  # the fit to the n real points, and the last generation
+        for a, b in ((np.log(sig_o[:, t]), np.log(sig_b[:, t])), (mu_o[:, t], mu_b[:, t])):
+            _, _, z = mean_z(a, b)
+            assert abs(z) < Z_MAX
 
 
 def test_accumulate_first_generation_is_the_refit_loop():
@@ -190,7 +207,7 @@ def _fake_suite(quick):
 def test_run_benchmarks_failure_row_and_interrupt(monkeypatch, tmp_path):
     monkeypatch.setattr(_gaussian, "suite", _fake_suite)
     with pytest.warns(RuntimeWarning, match="boom"):
-        df = run_benchmarks(only=["ok", "broken", "stop", "never"], progress=True)
+        df = run_benchmarks(only=["ok", "broken", "stop", "nev"], progress=True)  # substrings select
     assert list(df.columns) == ["benchmark", *ROW_KEYS]
     assert list(df.benchmark) == ["ok", "broken"]
     assert df.attrs["interrupted"] and df.attrs["completed"] == ["ok", "broken"]
@@ -204,7 +221,7 @@ def test_run_benchmarks_failure_row_and_interrupt(monkeypatch, tmp_path):
 
 
 def test_run_benchmarks_only_validates_names():
-    with pytest.raises(ValueError, match="unknown benchmark"):
+    with pytest.raises(ValueError, match="no benchmark name contains"):
         run_benchmarks(only="no-such-benchmark", progress=False)
     with pytest.raises(ValueError, match="workers"):
         run_benchmarks(workers=0, progress=False)
@@ -212,7 +229,7 @@ def test_run_benchmarks_only_validates_names():
 
 def test_run_benchmarks_real_entry_and_report(tmp_path):
     df = run_benchmarks(only="accumulate", workers=1, progress=False)
-    assert isinstance(df, pd.DataFrame) and len(df) == 1 and not df.attrs["interrupted"]
+    assert isinstance(df, pd.DataFrame) and len(df) == 2 and not df.attrs["interrupted"]
     md, js = write_report(df, tmp_path)
     assert md.exists() and js.exists()
     payload = json.loads(js.read_text(encoding="utf-8"))
