@@ -57,7 +57,7 @@ def test_bench_samples_vs_limit_rows():
 
 def test_bench_exact_vs_refit_rows():
     rows = check_rows(_gaussian.bench_exact_vs_refit(workloads=((10, 30, 10, 10), (50, 10, 5, None)),
-                                                     workers=2, repeats=2, baseline_repeats=1))
+                                                     workers=2, repeats=2, baseline_chunks=3))
     assert [r["target"] for r in rows if r["met"] is not None] == ["≥ 1000×", "≥ 1000×, > ratio at n=10"]
 
 
@@ -67,18 +67,20 @@ def test_bench_wishart_vs_refit_rows():
 
 
 def test_bench_accumulate_rows_baseline_only_and_compared():
-    (row,) = check_rows(_gaussian.bench_accumulate(n=10, paths=3, generations=5, workers=1))
+    (row,) = check_rows(_gaussian.bench_accumulate(n=10, paths=3, generations=5, workers=1, baseline_chunks=2))
     assert math.isnan(row["ours"]) and math.isnan(row["ratio"]) and row["reference"] > 0
+    assert "2 chunk(s)" in row["notes"]
 
     def ours(n, paths, generations, *, rng, workers):  # stand-in for the future workflow
         return _baselines.gaussian_accumulate_loop(n, paths, generations, rng=rng)
 
-    (row,) = check_rows(_gaussian.bench_accumulate(n=10, paths=3, generations=5, ours=ours, workers=1, repeats=1))
-    assert row["ours"] > 0 and "z = +0.00" in row["notes"]  # same function, same seed
+    (row,) = check_rows(_gaussian.bench_accumulate(n=10, paths=3, generations=5, ours=ours, workers=1, repeats=1,
+                                                   baseline_chunks=1))
+    assert row["ours"] > 0 and "z = +0.00" in row["notes"]  # same function, same seed (one chunk)
 
     rows = check_rows(_gaussian.bench_accumulate(n=10, paths=70, generations=5, baseline_paths=5, workers=2,
                                                  ours={"exact": _gaussian.toolkit_accumulate("exact")}))
-    assert len(rows) == 1 and "scaled ×14" in rows[0]["notes"]
+    assert len(rows) == 1 and "5 of 70 paths" in rows[0]["notes"]
 
 
 def test_bench_overheads_rows():
@@ -129,6 +131,12 @@ def test_accumulate_baseline_matches_toolkit_workflow(method):
         for a, b in ((np.log(sig_o[:, t]), np.log(sig_b[:, t])), (mu_o[:, t], mu_b[:, t])):
             _, _, z = mean_z(a, b)
             assert abs(z) < Z_MAX
+
+
+def test_chunks_cover_the_paths():
+    assert _gaussian._chunks(10, 3) == [4, 3, 3]
+    assert _gaussian._chunks(2, 5) == [1, 1]
+    assert sum(_gaussian._chunks(1000, 7)) == 1000
 
 
 def test_accumulate_first_generation_is_the_refit_loop():
