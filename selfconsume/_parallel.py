@@ -9,6 +9,7 @@ block draws, so the same seed gives bit-identical arrays on 1 or 64 threads.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor, FIRST_COMPLETED, wait
 from dataclasses import dataclass
 
@@ -60,6 +61,19 @@ def replicate_blocks(reps: int, block: int = BLOCK_REPS) -> list[Block]:
     return [Block(i, s, min(s + block, reps)) for i, s in enumerate(range(0, reps, block))]
 
 
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """One long-lived pool per thread count: starting threads costs ~1 ms a call."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(workers)
+        if pool is None:
+            pool = _POOLS[workers] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="selfconsume")
+        return pool
+
+
 def run_blocks(fn, blocks, gen: np.random.Generator, *, workers=None, progress=False, desc=None):
     """Run ``fn(block, child_generator)`` for every block, in parallel.
 
@@ -86,19 +100,20 @@ def run_blocks(fn, blocks, gen: np.random.Generator, *, workers=None, progress=F
                 if bar is not None:
                     bar.update(1)
             return
-        with ThreadPoolExecutor(max_workers=min(workers, len(blocks))) as pool:
-            futures = {pool.submit(fn, b, child) for b, child in zip(blocks, children)}
-            try:
-                while futures:
-                    done, futures = wait(futures, return_when=FIRST_COMPLETED)
-                    for f in done:
-                        f.result()
-                        if bar is not None:
-                            bar.update(1)
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
+        pool = _pool(min(workers, len(blocks)))
+        futures = {pool.submit(fn, b, child) for b, child in zip(blocks, children)}
+        try:
+            while futures:
+                done, futures = wait(futures, return_when=FIRST_COMPLETED)
+                for f in done:
+                    f.result()
+                    if bar is not None:
+                        bar.update(1)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            wait(futures)  # running blocks finish writing before the caller's arrays go away
+            raise
     finally:
         if bar is not None:
             bar.close()

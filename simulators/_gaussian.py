@@ -215,17 +215,25 @@ def simulate_gaussian(
     if dim == 1:
         L = np.empty((reps, T1))
         M = np.empty((reps, T1))
+        S = np.empty((reps, T1))
         kern = _k.gauss1d_exact if method == "exact" else _k.gauss1d_samples
+        log_s0 = math.log(sigma0)
 
         def work(b, g):
-            kern(g, n, divisor, L[b.start:b.stop], M[b.start:b.stop])
+            sl = slice(b.start, b.stop)
+            kern(g, n, divisor, L[sl], M[sl])
+            # Map standardised units back per block, in the worker, while the block is in
+            # cache: σ = σ0·e^L, log σ = L + log σ0, μ = μ0 + σ0·M (one rounding each, so the
+            # scale/shift equivariance stays bit-exact).
+            np.exp(L[sl], out=S[sl])
+            S[sl] *= sigma0
+            L[sl] += log_s0
+            M[sl] *= sigma0
+            M[sl] += mu0
 
         run_blocks(work, blocks, gen, workers=workers, progress=progress, desc="gaussian chain")
-        log_sigma = L + math.log(sigma0)
-        sigma = sigma0 * np.exp(L)
-        mu = mu0 + sigma0 * M
         return GaussianChain(n, generations, reps, dim, mu0, sigma0, estimator, method, seed,
-                             mu=_readonly(mu), sigma=_readonly(sigma), log_sigma=_readonly(log_sigma))
+                             mu=_readonly(M), sigma=_readonly(S), log_sigma=_readonly(L))
 
     M = np.empty((reps, T1, dim))
     logdet = np.empty((reps, T1))

@@ -30,6 +30,13 @@ import math
 import numpy as np
 from numba import njit
 
+from ._variates import chisquare, chisquare_consts
+
+# σ below this is flushed to 0 in the mean update only: its contribution σ z/√n to M is
+# then < 1e-290 (far below one ulp of M), and the loop stays out of slow subnormal
+# arithmetic. log σ (L) is never flushed.
+SIGMA_FLUSH = 1e-290
+
 __all__ = [
     "gauss1d_exact",
     "gauss1d_samples",
@@ -40,21 +47,31 @@ __all__ = [
 
 @njit(cache=True, nogil=True)
 def gauss1d_exact(gen, n, divisor, L, M):
-    """Exact-in-law 1-D chain. ``L``, ``M``: (reps, generations+1) outputs."""
+    """Exact-in-law 1-D chain. ``L``, ``M``: (reps, generations+1) outputs.
+
+    σ_t is carried multiplicatively (σ ← σ·√(c/divisor)) for the mean update, instead of
+    one ``exp`` per step; ``L`` is accumulated in log space and never loses precision.
+    """
     reps, T1 = L.shape
     k = n - 1.0
+    b, cc = chisquare_consts(k)
     inv_sqrt_n = 1.0 / math.sqrt(n)
+    inv_div = 1.0 / divisor
     log_div = math.log(divisor)
     for r in range(reps):
         lt = 0.0
         mt = 0.0
+        sd = 1.0
         L[r, 0] = 0.0
         M[r, 0] = 0.0
         for t in range(1, T1):
             z = gen.standard_normal()
-            mt += math.exp(lt) * z * inv_sqrt_n
-            c = gen.chisquare(k)
+            mt += sd * z * inv_sqrt_n
+            c = chisquare(gen, k, b, cc)
             lt += 0.5 * (math.log(c) - log_div)
+            sd *= math.sqrt(c * inv_div)
+            if sd < SIGMA_FLUSH:
+                sd = 0.0
             L[r, t] = lt
             M[r, t] = mt
 
@@ -156,6 +173,10 @@ def gaussnd_exact(gen, n, divisor, M, logdet, trace, cov, want_cov):
     inv_sqrt_n = 1.0 / math.sqrt(n)
     scale = 1.0 / math.sqrt(divisor)
     log_div = math.log(divisor)
+    bs = np.empty(d)
+    cs = np.empty(d)
+    for i in range(d):
+        bs[i], cs[i] = chisquare_consts(n - 1.0 - i)
     for r in range(reps):
         C[:, :] = 0.0
         for i in range(d):
@@ -175,7 +196,7 @@ def gaussnd_exact(gen, n, divisor, M, logdet, trace, cov, want_cov):
                     acc += C[i, k] * z[k]
                 M[r, t, i] = M[r, t - 1, i] + es * acc
             for i in range(d):
-                c = gen.chisquare(n - 1.0 - i)
+                c = chisquare(gen, n - 1.0 - i, bs[i], cs[i])
                 B[i, i] = math.sqrt(c)
                 hld += 0.5 * (math.log(c) - log_div)
                 for j in range(i):

@@ -25,6 +25,8 @@ import math
 import numpy as np
 from numba import njit
 
+from ._variates import chisquare, chisquare_consts
+
 __all__ = [
     "replace_exact",
     "replace_samples",
@@ -35,12 +37,12 @@ __all__ = [
 
 
 @njit(cache=True, nogil=True)
-def _batch_stats(gen, m, mu, sd):
+def _batch_stats(gen, m, mu, sd, b, c):
     """Mean and scatter of m iid N(mu, sd²) points, drawn from their exact laws."""
     ybar = mu + sd * gen.standard_normal() / math.sqrt(m)
     ss = 0.0
     if m >= 2:
-        ss = sd * sd * gen.chisquare(m - 1.0)
+        ss = sd * sd * chisquare(gen, m - 1.0, b, c)
     return ybar, ss
 
 
@@ -49,6 +51,7 @@ def replace_exact(gen, m, unbiased, real_mean, real_ss, n, L, M):
     reps, T1 = L.shape
     N = n + m
     divisor = N - 1.0 if unbiased else float(N)
+    b, cc = chisquare_consts(m - 1.0)
     for r in range(reps):
         xr = real_mean[r]
         ssr = real_ss[r]
@@ -61,7 +64,7 @@ def replace_exact(gen, m, unbiased, real_mean, real_ss, n, L, M):
                 L[r, t] = lt
                 M[r, t] = mu
                 continue
-            ybar, ssy = _batch_stats(gen, m, mu, math.exp(lt))
+            ybar, ssy = _batch_stats(gen, m, mu, math.exp(lt), b, cc)
             d = ybar - xr
             mu = (n * xr + m * ybar) / N
             ss = ssr + ssy + d * d * (n * m / N)
@@ -110,6 +113,7 @@ def _fit(x, k, divisor):
 @njit(cache=True, nogil=True)
 def accumulate_exact(gen, m, unbiased, real_mean, real_ss, n, L, M):
     reps, T1 = L.shape
+    b, cc = chisquare_consts(m - 1.0)
     for r in range(reps):
         P = float(n)
         pm = real_mean[r]
@@ -119,7 +123,7 @@ def accumulate_exact(gen, m, unbiased, real_mean, real_ss, n, L, M):
         M[r, 0] = pm
         for t in range(1, T1):
             if m > 0:
-                ybar, ssy = _batch_stats(gen, m, pm, math.exp(lt))
+                ybar, ssy = _batch_stats(gen, m, pm, math.exp(lt), b, cc)
                 P2 = P + m
                 d = ybar - pm
                 pm = pm + d * (m / P2)
