@@ -1,12 +1,12 @@
 """Replace vs accumulate vs accumulate-subsample.
 
 MLE Gaussian fits (Kazdan et al., ICML 2025 protocol), n = 20 real points and λ = 1:
-(a) mean-squared error of μ_t, (b) E σ_t²/σ². Fully synthetic refitting drifts without
-bound — up to the MLE loop's saturation E(μ_t − μ)² → σ² — and collapses; refitting on real + fresh synthetic data stays at its stationary
-error; accumulating every generation's data keeps the error below π²/6 times the first
-generation's (dotted) and σ² above σ²·sin(π/√n)/(π/√n); the fixed-compute subsample of the
-pool settles at a larger error and a smaller variance. Dashed: exact values (closed forms or exact finite-n recursions);
-bands: ±2 SE.
+(a) mean-squared error of μ_t, (b) E σ_t²/σ². Fully synthetic refitting drifts (with the
+MLE, up to E(μ_t − μ)² → σ²) and collapses; refitting on real + fresh synthetic data stays
+at its stationary error; accumulating every generation's data keeps the error below π²/6
+times the first generation's (dotted) and σ² above σ²·sin(π/√n)/(π/√n); the fixed-compute
+subsample of the pool settles at a larger error and a smaller variance. Dashed: exact
+values (closed forms or exact finite-n recursions); bands: ±2 SE.
 """
 
 from __future__ import annotations

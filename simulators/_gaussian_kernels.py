@@ -8,8 +8,9 @@ bit-exactly under the same seed, and log σ never underflows even when σ does.
 
 Random draws per chain step, in this order (the NumPy reference in the tests follows it):
 
-* 1-D exact: ``z ~ N(0,1)`` then ``c ~ χ²_{n−1}``;
-  ``M += e^{L} z/√n``, ``L += ½ log(c/divisor)``.
+* 1-D exact: ``z ~ N(0,1)`` then ``c ~ χ²_{n−1}`` (NumPy's χ² stream, see ``_variates``);
+  ``M += σ z/√n``, ``L += ½ log(c/divisor)``, ``σ ← σ·√(c/divisor)`` (σ = e^{L} up to
+  rounding, flushed to 0 below 1e-290).
 * 1-D samples: ``n`` standard normals ``z_i``; ``M += e^{L} z̄``,
   ``L += ½ log(Σ(z_i − z̄)²/divisor)``.
 * d-D exact (Bartlett): ``z ~ N(0, I_d)``; then for ``i = 0..d−1``: ``B_ii = sqrt(χ²_{n−1−i})``
