@@ -12,7 +12,6 @@ the note says so; ours always runs the full workload.
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import sys
@@ -27,7 +26,6 @@ from selfconsume.simulators import _gaussian_kernels as _k
 
 from . import _baselines as _b
 from . import _limits as _lim
-from . import _variants as _v
 from ._timing import interleaved, make_row, mean_z, summary
 
 __all__ = [
@@ -38,7 +36,6 @@ __all__ = [
     "bench_accumulate",
     "toolkit_accumulate",
     "bench_overheads",
-    "bench_exact_variants",
     "suite",
 ]
 
@@ -55,7 +52,8 @@ def _thread_counts(w: int) -> list[int]:
 
 def _kernel_runner(kern, n, reps, generations, workers, seed=_SEED):
     """The simulator's block/pool scheme around a 1-D kernel, outputs preallocated once:
-    the kernel's own cost without the front function's validation and output transforms."""
+    the kernel's own cost without the front function's validation, fresh output arrays and
+    per-block output transforms. Returns ``(L, M)`` in standardised units (μ0 = 0, σ0 = 1)."""
     blocks = replicate_blocks(reps)
     L = np.empty((reps, generations + 1))
     M = np.empty((reps, generations + 1))
@@ -71,52 +69,6 @@ def _kernel_runner(kern, n, reps, generations, workers, seed=_SEED):
     return run
 
 
-def _simulate_1d_with(kern, n, generations, reps, workers, *, fused_front=False, rng=_SEED, mu0=0.0, sigma0=1.0):
-    """:func:`simulate_gaussian`'s 1-D exact path (rng, allocation, blocks, output transforms)
-    with another kernel and, with ``fused_front``, the output transforms done per block in
-    the worker threads, in place on the kernel's outputs (3 arrays instead of 5; the same
-    floating-point operations, so the same bits). Projects what a change would give end to
-    end. A copy of the front function's steps minus validation (microseconds): keep in step.
-
-    Returns ``(mu, sigma, log_sigma)``.
-    """
-    gen = as_generator(rng)
-    seed_info(gen)
-    T1 = generations + 1
-    divisor = float(n - 1)
-    L = np.empty((reps, T1))
-    M = np.empty((reps, T1))
-    if not fused_front:
-        def work(b, g):
-            kern(g, n, divisor, L[b.start:b.stop], M[b.start:b.stop])
-
-        run_blocks(work, replicate_blocks(reps), gen, workers=workers)
-        return mu0 + sigma0 * M, sigma0 * np.exp(L), L + math.log(sigma0)
-
-    S = np.empty((reps, T1))
-    log_s0 = math.log(sigma0)
-
-    def work(b, g):
-        sl = slice(b.start, b.stop)
-        kern(g, n, divisor, L[sl], M[sl])
-        np.exp(L[sl], out=S[sl])
-        S[sl] *= sigma0        # σ0·exp(L)
-        L[sl] += log_s0        # L + log σ0
-        M[sl] *= sigma0        # μ0 + σ0·M (IEEE + and × commute exactly)
-        M[sl] += mu0
-
-    run_blocks(work, replicate_blocks(reps), gen, workers=workers)
-    return M, S, L
-
-
-#: Changes proposed for the 1-D exact path, measured end to end: name -> (kernel, fused_front).
-#: A keeps every output bit-identical; B changes the last bits of μ_t (same law).
-_PROJECTIONS = {
-    "projection A: hoisted χ² constants + per-block in-place transforms (bit-identical)": (_v.exact1d_hoisted, True),
-    "projection B: A + σ carried by √ instead of exp (rounding-level)": (_v.exact1d_hoisted_sqrt, True),
-}
-
-
 def _met(ratio, threshold) -> bool:
     return bool(np.isfinite(ratio) and ratio >= threshold)
 
@@ -126,10 +78,11 @@ def bench_exact_vs_limit(*, n=10, reps=1024, generations=2000, workers=None, rep
     """Exact 1-D chain steps/s against raw χ²_{n−1} throughput, same threads, same blocks.
 
     Target (benchmarks.md): ≥ 50% of the raw gamma-variate throughput. ``ours`` is
-    :func:`simulate_gaussian` end to end. Diagnostic rows: the kernel alone (same
-    block/pool scheme, outputs preallocated once) to separate the front function's share,
-    and the end-to-end projections of the changes proposed for the simulator
-    (``_PROJECTIONS``), all timed in the same interleaved loop.
+    :func:`simulate_gaussian` end to end; the limit draws the same χ² variates with the
+    same blocks and pool, through the same fast χ² draw as the kernel
+    (:func:`._limits.pooled_chisquare`). A diagnostic row times the kernel alone (same
+    block/pool scheme, outputs preallocated once, no output transforms) in the same
+    interleaved loop, to separate the front function's share.
     """
     w = _workers(workers)
     steps = reps * generations
@@ -141,9 +94,6 @@ def bench_exact_vs_limit(*, n=10, reps=1024, generations=2000, workers=None, rep
             "kernel": _kernel_runner(_k.gauss1d_exact, n, reps, generations, nt),
             "limit": _lim.pooled_chisquare(n - 1, reps, generations, workers=nt),
         }
-        for name, (kern, fused) in _PROJECTIONS.items():
-            fns[name] = lambda nt=nt, kern=kern, fused=fused: _simulate_1d_with(kern, n, generations, reps, nt,
-                                                                               fused_front=fused)
         t = interleaved(fns, repeats)
         r, _, note = summary(t, "limit", "ours")
         rk, _, notek = summary(t, "limit", "kernel")
@@ -151,18 +101,14 @@ def bench_exact_vs_limit(*, n=10, reps=1024, generations=2000, workers=None, rep
         rows.append(make_row(wl, f"chain steps/s vs raw χ²_{n - 1} variates/s, {nt} thread(s)",
                              ours_rate, lim_rate, r, "≥ 0.5", _met(r, 0.5),
                              notes=f"simulate_gaussian end to end; limit = same blocks/pool drawing "
-                                   f"only the χ² variates; {note}"))
+                                   f"only the χ² variates (fast chisquare, as the kernel); {note}"))
         rows.append(make_row(wl + " (kernel only)", f"chain steps/s vs raw χ²_{n - 1} variates/s, {nt} thread(s)",
                              kern_rate, lim_rate, rk,
-                             notes=f"gauss1d_exact via run_blocks into arrays allocated once; the front "
-                                   f"function (fresh outputs and their first touch, σ0·exp L, L+log σ0, "
-                                   f"μ0+σ0·M on one thread) takes "
-                                   f"{1 - t['kernel'].min() / t['ours'].min():.0%} of end to end; {notek}"))
-        for name in _PROJECTIONS:
-            rp, _, notep = summary(t, "limit", name)
-            rows.append(make_row(f"{wl} ({name})", f"chain steps/s vs raw χ²_{n - 1} variates/s, {nt} thread(s)",
-                                 steps / t[name].min(), lim_rate, rp,
-                                 notes=f"end to end with a change proposed for the simulator; {notep}"))
+                             notes=f"gauss1d_exact via run_blocks into arrays allocated once; the rest of "
+                                   f"simulate_gaussian (validation, 3 fresh output arrays and their first "
+                                   f"touch, the per-block transforms σ0·e^L, L+log σ0, μ0+σ0·M in the "
+                                   f"workers) takes {1 - t['kernel'].min() / t['ours'].min():.0%} of end to "
+                                   f"end; {notek}"))
     return rows
 
 
@@ -267,9 +213,6 @@ def bench_exact_vs_refit(*, workloads=((10, 1000, 200, None), (1000, 100, 1000, 
         }
         if w > 1:
             ours["exact_1"] = lambda: simulate_gaussian(n, generations, reps=paths, rng=_SEED, workers=1)
-        for name, (kern, fused) in _PROJECTIONS.items():
-            ours[name] = lambda kern=kern, fused=fused: _simulate_1d_with(kern, n, generations, paths, w,
-                                                                          fused_front=fused)
         if with_samples:
             ours["samples_w"] = lambda: simulate_gaussian(n, generations, reps=paths, method="samples",
                                                           rng=_SEED, workers=w)
@@ -296,10 +239,6 @@ def bench_exact_vs_refit(*, workloads=((10, 1000, 200, None), (1000, 100, 1000, 
             r1 = base_t / to["exact_1"].min()
             rows.append(make_row(wl, "seconds, ratio = baseline/ours, 1 thread", to["exact_1"].min(), base_t, r1,
                                  notes="same workload on one thread"))
-        for name in _PROJECTIONS:
-            rows.append(make_row(f"{wl} ({name})", f"seconds, ratio = baseline/ours, {w} thread(s)",
-                                 to[name].min(), base_t, base_t / to[name].min(),
-                                 notes="end to end with a change proposed for the simulator"))
         if "samples_w" in to:
             rs = base_t / to["samples_w"].min()
             rows.append(make_row(wl.replace("exact 1-D chain", "samples 1-D loop"),
@@ -406,16 +345,34 @@ def bench_accumulate(*, n=100, paths=20, generations=1000, baseline_paths=None, 
 
 
 # ------------------------------------------------------------------------------ overheads
+def _minor_faults(fn, calls: int = 3) -> float:
+    """Minor page faults per call of ``fn`` (whole process, worker threads included;
+    ``nan`` where ``resource`` is unavailable)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return float("nan")
+    f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(calls):
+        fn()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / calls
+
+
 _COLD = """
-import json, time
+import json, resource, time
 t0 = time.perf_counter()
 from selfconsume.simulators import simulate_gaussian
 t1 = time.perf_counter()
 simulate_gaussian({n}, {T}, reps={R}, rng=1)
 t2 = time.perf_counter()
-simulate_gaussian({n}, {T}, reps={R}, rng=1)
-t3 = time.perf_counter()
-print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
+best = float("inf")
+f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range({loop}):
+    t3 = time.perf_counter()
+    simulate_gaussian({n}, {T}, reps={R}, rng=1)
+    best = min(best, time.perf_counter() - t3)
+faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / {loop}
+print(json.dumps([t1 - t0, t2 - t1, best, faults]))
 """
 
 
@@ -424,8 +381,10 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
 
     Diagnostic rows: ``ours`` = seconds of one component, ``reference`` = the end-to-end
     call on ``workers`` threads, ``ratio`` = the component's share. Components are timed
-    separately (interleaved), so shares need not add up to 1 exactly. ``cold_start`` also
-    times, in a fresh interpreter, the import and the first call (numba cache load).
+    separately (interleaved) and on one thread, while the kernel and the output transforms
+    run in the worker threads in a call, so shares need not add up to 1. ``cold_start``
+    also times, in a fresh interpreter, the import and the first call (numba cache load,
+    thread start of the persistent pool).
     """
     w = _workers(workers)
     T1 = generations + 1
@@ -434,6 +393,7 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
     divisor = float(n - 1)
     L = np.empty((reps, T1))
     M = np.empty((reps, T1))
+    S = np.empty((reps, T1))
     children = np.random.default_rng(_SEED).spawn(nb)
     _k.gauss1d_exact(children[0], n, divisor, L, M)  # realistic values for the transforms
 
@@ -441,28 +401,43 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
         for b, g in zip(blocks, children):
             _k.gauss1d_exact(g, n, divisor, L[b.start:b.stop], M[b.start:b.stop])
 
-    existing = [np.empty((reps, T1)) for _ in range(5)]
-    for a in existing:
-        a.fill(0.0)
-
-    def fresh_outputs():
-        # The 1-D path holds 5 full-size arrays per call (L, M, then log σ, σ, μ). Whether
-        # their pages fault again on every call depends on the allocator reusing freed
-        # memory (glibc's adaptive mmap threshold usually does in a steady loop of calls).
-        arrays = [np.empty((reps, T1)) for _ in range(5)]
-        for a in arrays:
-            a.fill(0.0)
-
-    def refill_outputs():
-        for a in existing:
-            a.fill(0.0)
+    def transforms_block(sl):
+        # simulate_gaussian's per-block transforms with μ0 = 0, σ0 = 1 (the same operations
+        # at any μ0, σ0; these leave L and M unchanged, so repeats see the same values).
+        np.exp(L[sl], out=S[sl])
+        S[sl] *= 1.0
+        L[sl] += 0.0
+        M[sl] *= 1.0
+        M[sl] += 0.0
 
     def transforms():
-        log_sigma = L + math.log(1.0)
-        sigma = 1.0 * np.exp(L)
-        mu = 0.0 + 1.0 * M
-        for a in (log_sigma, sigma, mu):
-            a.setflags(write=False)
+        for b in blocks:
+            transforms_block(slice(b.start, b.stop))
+
+    # Allocation: the 1-D path allocates 3 full-size arrays (L, M, S) per call and the kernel
+    # and transforms write them block by block. Timed as that sequence into 3 fresh arrays
+    # minus the same into arrays allocated once.
+    # Whether fresh arrays page-fault on every call depends on the allocator's state (glibc's
+    # adaptive mmap/trim thresholds), so the page faults per call are reported as well.
+    n_out = 3
+
+    def kernel_transforms(L_, M_, S_):
+        for b, g in zip(blocks, children):
+            sl = slice(b.start, b.stop)
+            _k.gauss1d_exact(g, n, divisor, L_[sl], M_[sl])
+            np.exp(L_[sl], out=S_[sl])
+            S_[sl] *= 1.0
+            L_[sl] += 0.0
+            M_[sl] *= 1.0
+            M_[sl] += 0.0
+
+    existing = [np.empty((reps, T1)) for _ in range(n_out)]
+
+    def fresh_outputs():
+        kernel_transforms(*[np.empty((reps, T1)) for _ in range(n_out)])
+
+    def reused_outputs():
+        kernel_transforms(*existing)
 
     def front():
         g = as_generator(_SEED)
@@ -476,113 +451,72 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
         "spawn": lambda: np.random.default_rng(_SEED).spawn(nb),
         "pool": lambda: run_blocks(lambda b, g: None, blocks, np.random.default_rng(_SEED), workers=w),
         "fresh": fresh_outputs,
-        "refill": refill_outputs,
+        "reused": reused_outputs,
         "transforms": transforms,
         "front": front,
     }
     t = interleaved(fns, repeats)
     best = {k: float(v.min()) for k, v in t.items()}
     e2e = best["e2e_w"]
-    alloc = max(best["fresh"] - best["refill"], 0.0)
+    alloc = max(best["fresh"] - best["reused"], 0.0)
+    faults = {name: _minor_faults(fns[name]) for name in ("e2e_w", "fresh", "reused")}
     steps = reps * generations
     wl = f"fixed overheads, exact 1-D, n={n}, {reps} reps × {generations} gens ({steps:.0e} steps, {nb} blocks)"
     met = f"seconds, ratio = share of end to end ({w} threads)"
+    pool_note = (f"run_blocks with no-op blocks (includes spawning): submit {nb} blocks to the persistent "
+                 f"{min(w, nb)}-thread pool and wait (threads started once per process, not per call)"
+                 if w > 1 and nb > 1 else "run_blocks with no-op blocks (includes spawning): serial path, no pool")
     rows = [
         make_row(wl + ": end to end", f"seconds, ratio = 1-thread time / {w}-thread time", e2e, best["e2e_1"],
                  best["e2e_1"] / e2e,
                  notes=f"{steps / e2e:.3g} steps/s on {w} threads vs {steps / best['e2e_1']:.3g} on 1; "
                        f"best of {repeats} interleaved"),
         make_row(wl + ": kernel, all blocks serially", met, best["kernel"], e2e, best["kernel"] / e2e,
-                 notes=f"{steps / best['kernel']:.3g} steps/s on one thread, no pool"),
+                 notes=f"{steps / best['kernel']:.3g} steps/s on one thread, no pool (split over the "
+                       f"workers in a call)"),
         make_row(wl + ": Generator spawning", met, best["spawn"], e2e, best["spawn"] / e2e,
                  notes=f"default_rng(seed).spawn({nb})"),
-        make_row(wl + ": pool start-up + scheduling", met, best["pool"], e2e, best["pool"] / e2e,
-                 notes=f"run_blocks with no-op blocks (includes spawning): ThreadPoolExecutor({min(w, nb)}) "
-                       "start, submit, wait, shutdown"),
+        make_row(wl + ": pool scheduling", met, best["pool"], e2e, best["pool"] / e2e, notes=pool_note),
         make_row(wl + ": allocation + page faults of the outputs", met, alloc, e2e, alloc / e2e,
-                 notes=f"5 fresh (reps, T+1) arrays, all alive, written once ({best['fresh'] * 1e3:.3g} ms) minus "
-                       f"the same writes into existing arrays ({best['refill'] * 1e3:.3g} ms), floored at 0; "
-                       "steady state of repeated calls"),
+                 notes=f"kernel + transforms block by block on one thread into {n_out} fresh (reps, T+1) arrays "
+                       f"({best['fresh'] * 1e3:.3g} ms) minus the same into arrays allocated once "
+                       f"({best['reused'] * 1e3:.3g} ms), floored at 0; minor page faults per call: "
+                       f"{faults['fresh']:.0f} fresh, {faults['reused']:.0f} reused, {faults['e2e_w']:.0f} in "
+                       f"simulate_gaussian ({n_out * reps * T1 * 8 // 4096} pages of outputs); they depend on "
+                       "the allocator's state"),
         make_row(wl + ": output transforms", met, best["transforms"], e2e, best["transforms"] / e2e,
-                 notes="L + log σ0, σ0·exp(L), μ0 + σ0·M, read-only flags (three new full-size arrays)"),
+                 notes="σ0·e^L into S, L + log σ0, μ0 + σ0·M in place, block by block on one thread after "
+                       "the kernel; in a call they run in the workers right after each block's kernel, "
+                       "while the block is in cache"),
         make_row(wl + ": rng normalisation", met, best["front"], e2e, best["front"] / e2e,
                  notes="as_generator, seed_info, replicate_blocks"),
     ]
     if cold_start:
         env = dict(os.environ, SELFCONSUME_WORKERS=str(w))
-        code = _COLD.format(n=n, T=generations, R=reps)
+        loop = 10
+        code = _COLD.format(n=n, T=generations, R=reps, loop=loop)
         try:
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                                  timeout=300, check=True)
-            t_imp, t_first, t_second = json.loads(out.stdout.strip().splitlines()[-1])
+            t_imp, t_first, t_warm, f_warm = json.loads(out.stdout.strip().splitlines()[-1])
+            warm = f"best of {loop} calls after the first"
             rows += [
                 make_row(wl + ": cold process, import selfconsume.simulators",
-                         "seconds, ratio = vs warm call", t_imp, t_second, t_imp / t_second,
-                         notes="fresh interpreter (numba, pandas, scipy imports included)"),
+                         "seconds, ratio = vs warm call", t_imp, t_warm, t_imp / t_warm,
+                         notes=f"fresh interpreter (numba, pandas, scipy imports included); warm call = {warm}"),
                 make_row(wl + ": cold process, first call", "seconds, ratio = vs warm call",
-                         t_first, t_second, t_first / t_second,
-                         notes="loads the cached numba kernels (compiles them if the cache is cold)"),
+                         t_first, t_warm, t_first / t_warm,
+                         notes="loads the cached numba kernels (compiles them if the cache is cold) and "
+                               "starts the persistent pool's threads"),
+                make_row(wl + ": fresh process, loop of identical calls", "seconds, ratio = vs end to end here",
+                         t_warm, e2e, t_warm / e2e,
+                         notes=f"{warm}, {w} threads, nothing else allocating in between (a sweep's steady "
+                               f"state): {f_warm:.0f} minor page faults per call, vs {faults['e2e_w']:.0f} "
+                               "here, interleaved with the other contenders"),
             ]
         except (subprocess.SubprocessError, ValueError, IndexError) as exc:
             rows.append(make_row(wl + ": cold process", "seconds", None, None, None,
                                  notes=f"cold-start measurement failed: {exc!r}"))
-    return rows
-
-
-# ------------------------------------------------------------------- kernel profile (1-D)
-def bench_exact_variants(*, n=10, reps=256, generations=4000, repeats=5) -> list[dict]:
-    """Where the exact 1-D kernel's time goes: the shipped kernel and variants of it
-    (:mod:`._variants`) against the raw χ² limit, one thread, one kernel call, identical
-    workload. Diagnostic rows; the notes say whether each variant's output is bit-identical.
-    """
-    k = n - 1.0
-    divisor = float(n - 1)
-    steps = reps * generations
-    T1 = generations + 1
-    # One output pair for all kernels: they run one after another, and the full size would
-    # not fit six times in memory on a shared machine.
-    L, M = np.empty((reps, T1)), np.empty((reps, T1))
-    kerns = {"shipped": _k.gauss1d_exact, **{name: v[0] for name, v in _v.VARIANTS.items()}}
-    g = np.random.default_rng(_SEED)
-    fns = {name: (lambda kern=kern: kern(g, n, divisor, L, M)) for name, kern in kerns.items()}
-    fns["limit χ²"] = lambda: _lim.chisquare_sum(g, k, steps)
-    if k > 2:
-        fns["limit χ² hoisted"] = lambda: _v.chisquare_mt_sum(g, k, steps)
-    t = interleaved(fns, repeats)
-    lim = steps / t["limit χ²"].min()
-
-    # Output equivalence on a small identical workload (same seed).
-    small = (8, 500)
-    ref = [np.empty(small), np.empty(small)]
-    _k.gauss1d_exact(np.random.default_rng(7), n, divisor, ref[0], ref[1])
-    wl = f"exact 1-D kernel profile, n={n}, {reps} reps × {generations} gens, 1 thread"
-    r_ship = steps / t["shipped"].min() / lim
-    rows = [make_row(wl + ": shipped gauss1d_exact", "chain steps/s vs raw χ² variates/s", steps / t["shipped"].min(),
-                     lim, r_ship, notes="kernel called directly (no pool, no front function)")]
-    for name, (kern, what, relation) in _v.VARIANTS.items():
-        out = [np.empty(small), np.empty(small)]
-        kern(np.random.default_rng(7), n, divisor, out[0], out[1])
-        if relation == "not a chain":
-            eq = "output is not a chain"
-        elif np.array_equal(out[0], ref[0]) and np.array_equal(out[1], ref[1]):
-            eq = "output bit-identical to shipped"
-        else:
-            dl = np.max(np.abs(out[0] - ref[0]))
-            dm = np.max(np.abs(out[1] - ref[1]))
-            eq = f"on {small[0]}×{small[1] - 1} steps max |ΔL| = {dl:.1e}, max |ΔM| = {dm:.1e} (units of σ0)"
-        rate = steps / t[name].min()
-        rows.append(make_row(wl + f": variant '{name}'", "chain steps/s vs raw χ² variates/s", rate, lim, rate / lim,
-                             notes=f"{what}; {eq}; {rate / (steps / t['shipped'].min()):.2f}× shipped"))
-    if k <= 2:
-        return rows
-    draws = np.empty(1000)
-    _v.chisquare_mt_fill(np.random.default_rng(3), k, draws)
-    same = np.array_equal(draws, np.random.default_rng(3).chisquare(k, draws.size))
-    hoisted = steps / t["limit χ² hoisted"].min()
-    rows.append(make_row(f"raw χ²_{k:g}, hoisted Marsaglia–Tsang constants, tight loop", "variates/s vs gen.chisquare, 1 thread",
-                         hoisted, lim, hoisted / lim,
-                         notes=f"stream {'bit-identical to' if same else 'DIFFERS from'} NumPy's Generator.chisquare; "
-                               "the benchmarks.md limit (gen.chisquare) is not the machine's floor"))
     return rows
 
 
@@ -610,7 +544,6 @@ def suite(quick: bool = True):
             ("accumulate", bench_accumulate, dict(paths=20, generations=1000, baseline_paths=4, repeats=9,
                                                   baseline_chunks=4, ours=_ACCUMULATE), 3),
             ("overheads", bench_overheads, dict(reps=1000, generations=200, repeats=25), 3),
-            ("exact_variants", bench_exact_variants, dict(reps=256, generations=4000, repeats=11), 5),
         ]
     return [
         ("limits", _lim.bench_limits, dict(count=20_000_000, reps=2048, per_row=5000, repeats=7), 25),
@@ -624,5 +557,4 @@ def suite(quick: bool = True):
         ("accumulate", bench_accumulate, dict(paths=20, generations=1000, baseline_paths=None, repeats=10,
                                               baseline_chunks=10, ours=_ACCUMULATE), 8),
         ("overheads", bench_overheads, dict(reps=1000, generations=200, repeats=41), 5),
-        ("exact_variants", bench_exact_variants, dict(reps=512, generations=10000, repeats=7), 20),
     ]

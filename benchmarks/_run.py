@@ -18,31 +18,73 @@ from selfconsume._validation import check_int
 from . import _gaussian
 from ._timing import ROW_KEYS, machine_facts, make_row
 
-# Written by another developer; the suite runs without it. import_module rather than
-# ``from . import _curation``: the latter turns a missing module into a plain ImportError,
-# which cannot be told apart from an ImportError raised *inside* an existing _curation.
-try:
-    _curation = importlib.import_module(f"{__package__}._curation")
-except ModuleNotFoundError as exc:
-    if exc.name != f"{__package__}._curation":
-        raise
-    _curation = None
-
 __all__ = ["run_benchmarks", "write_report"]
 
 #: Rough wall-clock seconds of the curation benchmarks (only used for the progress bar's ETA).
 _CURATION_ESTIMATE = {True: 20.0, False: 60.0}
 
+#: Written by another developer; the suite runs without it.
+_CURATION = f"{__package__}._curation"
+
+
+def _load_curation():
+    """The optional curation benchmarks module (``benchmarks/_curation.py``), or None.
+
+    Imported when the suite is assembled, not when this package is, so that a broken
+    ``_curation`` (an error raised while importing it, a missing ``run``) becomes an error
+    row of the report instead of making ``selfconsume.benchmarks`` unimportable.
+    ``import_module`` rather than ``from . import _curation``: the latter turns a missing
+    module into a plain ImportError, which cannot be told apart from an ImportError raised
+    *inside* an existing ``_curation``. Any other failure propagates to the caller.
+    """
+    try:
+        return importlib.import_module(_CURATION)
+    except ModuleNotFoundError as exc:
+        if exc.name != _CURATION:
+            raise
+        return None
+
+
+def _curation_entry(quick: bool, workers: int):
+    """``(name, fn, kwargs, est)`` of the curation benchmarks, or None when there are none.
+
+    ``run(quick)`` receives ``workers`` too when its signature accepts it. A module that
+    fails to import, or has no callable ``run``, gives an entry that raises that error when
+    run, so the runner reports it as a failed row.
+    """
+    try:
+        mod = _load_curation()
+        if mod is None:
+            return None
+        fn = getattr(mod, "run", None)
+        if not callable(fn):
+            raise AttributeError(f"{_CURATION} has no callable run(quick)")
+    except Exception as exc:  # reported when the entry runs, like any benchmark failure
+        error = exc
+
+        def fn(**kwargs):
+            raise error
+
+        return ("curation", fn, {}, _CURATION_ESTIMATE[quick])
+    kwargs = {"quick": quick}
+    try:
+        if "workers" in inspect.signature(fn).parameters:
+            kwargs["workers"] = workers
+    except (TypeError, ValueError):  # no introspectable signature: call as documented
+        pass
+    return ("curation", fn, kwargs, _CURATION_ESTIMATE[quick])
+
 
 def _entries(quick: bool, workers: int):
     entries = []
     for name, fn, kwargs, est in _gaussian.suite(quick):
-        # Single-thread-by-design benchmarks (the kernel profile) take no ``workers``.
+        # Benchmarks that take no ``workers`` (single-thread by design) are called without it.
         if "workers" in inspect.signature(fn).parameters:
             kwargs = dict(kwargs, workers=workers)
         entries.append((name, fn, kwargs, est))
-    if _curation is not None:
-        entries.append(("curation", _curation.run, {"quick": quick}, _CURATION_ESTIMATE[quick]))
+    curation = _curation_entry(quick, workers)
+    if curation is not None:
+        entries.append(curation)
     return entries
 
 

@@ -5,15 +5,17 @@ Never asserts speed. White-box by nature: the benchmark functions and baselines 
 private (``selfconsume.benchmarks`` exports only ``run_benchmarks`` and ``write_report``).
 """
 
+import importlib
 import json
 import math
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from selfconsume.benchmarks import run_benchmarks, write_report
-from selfconsume.benchmarks import _baselines, _gaussian, _limits, _run, _variants
+from selfconsume.benchmarks import _baselines, _gaussian, _limits, _run
 from selfconsume.benchmarks._timing import ROW_KEYS, mean_z
 from selfconsume.simulators import simulate_gaussian
 from selfconsume.simulators import _gaussian_kernels as _k
@@ -43,11 +45,14 @@ def check_rows(rows):
 # ---------------------------------------------------------------- each benchmark, tiny
 def test_bench_limits_rows():
     rows = check_rows(_limits.bench_limits(count=20_000, reps=70, per_row=50, n_normal=100, workers=2, repeats=1))
-    assert len(rows) == 7
+    assert len(rows) == 8 and all(r["met"] is None for r in rows)  # diagnostics only
+    assert sum("Numba's gen.chisquare" in r["workload"] for r in rows) == 1
+    assert sum("pairs" in r["workload"] for r in rows) == 1
 
 
 def test_bench_exact_vs_limit_rows():
     rows = check_rows(_gaussian.bench_exact_vs_limit(n=10, reps=70, generations=20, workers=2, repeats=1))
+    assert len(rows) == 4  # end to end and kernel only, on 2 and 1 threads
     assert sum(r["met"] is not None for r in rows) == 2  # one target row per thread count
 
 
@@ -59,6 +64,7 @@ def test_bench_exact_vs_refit_rows():
     rows = check_rows(_gaussian.bench_exact_vs_refit(workloads=((10, 30, 10, 10), (50, 10, 5, None)),
                                                      workers=2, repeats=2, baseline_chunks=3))
     assert [r["target"] for r in rows if r["met"] is not None] == ["≥ 1000×", "≥ 1000×, > ratio at n=10"]
+    assert len(rows) == 6  # per workload: exact on 2 threads (target), on 1 thread, samples
 
 
 def test_bench_wishart_vs_refit_rows():
@@ -86,13 +92,17 @@ def test_bench_accumulate_rows_baseline_only_and_compared():
 def test_bench_overheads_rows():
     rows = check_rows(_gaussian.bench_overheads(reps=70, generations=10, workers=2, repeats=1, cold_start=True))
     assert any("cold process, first call" in r["workload"] for r in rows)
+    assert any("fresh process, loop of identical calls" in r["workload"] for r in rows)
+    assert all(r["met"] is None for r in rows)
 
 
-def test_bench_exact_variants_rows():
-    rows = check_rows(_gaussian.bench_exact_variants(n=10, reps=4, generations=50, repeats=1))
-    notes = {r["workload"].split(": variant ")[-1]: r["notes"] for r in rows}
-    assert "bit-identical" in notes["'hoisted χ² constants'"]
-    assert "bit-identical to NumPy" in rows[-1]["notes"]
+def test_overheads_transforms_leave_the_outputs_as_the_simulator_does():
+    # The overheads' stand-in transforms (μ0 = 0, σ0 = 1) are the identity on L and M, and
+    # simulate_gaussian at μ0 = 0, σ0 = 1 returns the kernel's L and M bit for bit.
+    res = simulate_gaussian(10, 30, reps=150, rng=4, workers=2)
+    L, M = _gaussian._kernel_runner(_k.gauss1d_exact, 10, 150, 30, 2, seed=4)()
+    assert np.array_equal(L, res.log_sigma) and np.array_equal(M, res.mu)
+    assert np.array_equal(np.exp(L), res.sigma)
 
 
 # --------------------------------------- the same output statistic on identical workloads
@@ -158,42 +168,30 @@ def test_accumulate_refits_on_the_whole_pool():
         assert mu[0, t] == pytest.approx(m, rel=1e-14) and sig[0, t] == pytest.approx(s, rel=1e-14)
 
 
-# ------------------------------------------------------ limits and variants: same streams
-def test_limit_kernels_draw_numpys_stream():
-    k = 9.0
-    assert _limits.chisquare_sum(np.random.default_rng(1), k, 200) == pytest.approx(
-        math.fsum(np.random.default_rng(1).chisquare(k, 200)), rel=1e-13)
+# ------------------------------------------------------------ limits: the same streams
+@pytest.mark.parametrize("k", [1.5, 2.0, 9.0, 999.0])
+def test_limit_kernels_draw_numpys_stream(k):
+    ref = math.fsum(np.random.default_rng(1).chisquare(k, 200))
+    assert _limits.chisquare_sum(np.random.default_rng(1), k, 200) == pytest.approx(ref, rel=1e-13)
+    assert _limits.numba_chisquare_sum(np.random.default_rng(1), k, 200) == pytest.approx(ref, rel=1e-13)
     assert _limits.normal_sum(np.random.default_rng(1), 200) == pytest.approx(
         math.fsum(np.random.default_rng(1).standard_normal(200)), rel=1e-12, abs=1e-12)
 
 
-@pytest.mark.parametrize("k", [2.5, 3.0, 9.0, 999.0])
-def test_hoisted_chisquare_is_numpys_stream(k):
-    out = np.empty(500)
-    _variants.chisquare_mt_fill(np.random.default_rng(5), k, out)
-    assert np.array_equal(out, np.random.default_rng(5).chisquare(k, 500))
+def test_pair_limit_draws_one_chain_steps_variates():
+    # The (normal, χ²) pair limit consumes exactly the stream of the exact 1-D kernel: after
+    # T pairs, both generators are in the same state.
+    n, T = 10, 300
+    g1, g2 = np.random.default_rng(8), np.random.default_rng(8)
+    _limits.normal_chisquare_sum(g1, n - 1.0, T)
+    _k.gauss1d_exact(g2, n, n - 1.0, np.empty((1, T + 1)), np.empty((1, T + 1)))
+    assert g1.bit_generator.state == g2.bit_generator.state
 
 
-@pytest.mark.parametrize("n", [2, 3, 4, 10, 1000])
-def test_variant_kernels_match_shipped(n):
-    shape = (5, 300)
-    ref = [np.empty(shape), np.empty(shape)]
-    _k.gauss1d_exact(np.random.default_rng(11), n, n - 1.0, *ref)
-    out = [np.empty(shape), np.empty(shape)]
-    _variants.exact1d_hoisted(np.random.default_rng(11), n, n - 1.0, *out)
-    assert np.array_equal(out[0], ref[0]) and np.array_equal(out[1], ref[1])
-    for kern in (_variants.exact1d_sqrt, _variants.exact1d_hoisted_sqrt):
-        kern(np.random.default_rng(11), n, n - 1.0, *out)
-        assert np.array_equal(out[0], ref[0])
-        np.testing.assert_allclose(out[1], ref[1], rtol=0, atol=1e-11)
-
-
-def test_sqrt_variant_flushes_tiny_sigma_without_nan():
-    # n = 3: log σ drifts fast; after 3000 steps σ underflows. M must stay finite and frozen.
-    L, M = np.empty((2, 3001)), np.empty((2, 3001))
-    _variants.exact1d_hoisted_sqrt(np.random.default_rng(0), 3, 2.0, L, M)
-    assert np.isfinite(L).all() and np.isfinite(M).all() and (L[:, -1] < -800).all()
-    assert (M[:, -1] == M[:, -100]).all()
+def test_pooled_chisquare_limit_is_thread_invariant():
+    a = _limits.pooled_chisquare(9, 150, 20, workers=1, seed=3)().copy()
+    b = _limits.pooled_chisquare(9, 150, 20, workers=2, seed=3)()
+    assert np.array_equal(a, b)
 
 
 # ------------------------------------------------------------- runner and report
@@ -253,15 +251,61 @@ def test_suite_entries_are_callable_with_their_kwargs():
             params = inspect.signature(fn).parameters
             inspect.signature(fn).bind(**kwargs, **({"workers": 1} if "workers" in params else {}))
             assert est > 0
-    assert _run._curation is None or callable(_run._curation.run)
+    mod = _run._load_curation()  # None until benchmarks/_curation.py exists
+    assert mod is None or callable(mod.run)
 
 
-@pytest.mark.parametrize("n", [2, 10])
-def test_projection_a_is_bit_identical_to_simulate_gaussian(n):
-    res = simulate_gaussian(n, 40, reps=150, mu0=1.5, sigma0=2.0, rng=3, workers=2)
-    for kern in (_k.gauss1d_exact, _variants.exact1d_hoisted):
-        for fused in (False, True):
-            mu, sigma, log_sigma = _gaussian._simulate_1d_with(kern, n, 40, 150, 2, fused_front=fused, rng=3,
-                                                               mu0=1.5, sigma0=2.0)
-            assert np.array_equal(mu, res.mu) and np.array_equal(sigma, res.sigma)
-            assert np.array_equal(log_sigma, res.log_sigma)
+# ------------------------------------------------ the optional curation benchmarks
+@pytest.fixture
+def curation_dir(tmp_path, monkeypatch):
+    """A directory searched before benchmarks/ for ``selfconsume.benchmarks._curation``:
+    a test writes a ``_curation.py`` there (the real file, if any, is shadowed)."""
+    import selfconsume.benchmarks as pkg
+
+    monkeypatch.setattr(pkg, "__path__", [str(tmp_path), *pkg.__path__])
+    monkeypatch.delitem(sys.modules, _run._CURATION, raising=False)
+    importlib.invalidate_caches()
+    yield tmp_path
+    sys.modules.pop(_run._CURATION, None)
+    importlib.invalidate_caches()
+
+
+_GOOD_CURATION = """
+def run(quick, workers=1):
+    return [{"workload": f"curation quick={quick} workers={workers}", "metric": "s", "ours": 1.0,
+             "reference": 3.0, "ratio": 3.0, "target": "≥ 1×", "met": True}]
+"""
+
+
+@pytest.mark.parametrize("source, error", [
+    ("def run(quick):\n    raise RuntimeError('curation broke')\n", "RuntimeError: curation broke"),
+    ("import no_such_module_here\n", "ModuleNotFoundError: No module named 'no_such_module_here'"),
+    ("raise ImportError('bad import inside')\n", "ImportError: bad import inside"),
+    ("def run(:\n", "SyntaxError"),
+    ("RUN = 1\n", "has no callable run"),
+    ("def run(quick):\n    return [{'workload': 'w'}]\n", "without ['metric', 'ours', 'reference', 'ratio']"),
+])
+def test_curation_failure_becomes_an_error_row(curation_dir, source, error):
+    (curation_dir / "_curation.py").write_text(source, encoding="utf-8")
+    with pytest.warns(RuntimeWarning, match="curation"):
+        df = run_benchmarks(only="curation", workers=1, progress=False)
+    assert df.benchmark.tolist() == ["curation"] and df.met.tolist() == [False]
+    assert error in df.notes.iloc[0]
+
+
+def test_curation_rows_are_picked_up(curation_dir):
+    (curation_dir / "_curation.py").write_text(_GOOD_CURATION, encoding="utf-8")
+    names = [e[0] for e in _run._entries(True, 2)]
+    assert names[-1] == "curation" and names.count("curation") == 1
+    df = run_benchmarks(only="curation", quick=False, workers=2, progress=False)
+    assert df.benchmark.tolist() == ["curation"]
+    assert df.workload.tolist() == ["curation quick=False workers=2"] and df.met.tolist() == [True]
+
+
+def test_curation_absent_means_no_entry(monkeypatch):
+    def missing(name):
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+    monkeypatch.setattr(_run.importlib, "import_module", missing)
+    assert _run._load_curation() is None
+    assert "curation" not in [e[0] for e in _run._entries(True, 1)]
