@@ -213,23 +213,31 @@ def simulate_gaussian(
     blocks = replicate_blocks(reps)
 
     if dim == 1:
-        L = np.empty((reps, T1))
-        M = np.empty((reps, T1))
-        S = np.empty((reps, T1))
-        kern = _k.gauss1d_exact if method == "exact" else _k.gauss1d_samples
+        # One allocation for the three outputs: freeing three large arrays returns them to
+        # the OS and the next call page-faults them in again.
+        L, M, S = np.empty((3, reps, T1))
         log_s0 = math.log(sigma0)
+        inv_sqrt_n = 1.0 / math.sqrt(n)
 
         def work(b, g):
             sl = slice(b.start, b.stop)
-            kern(g, n, divisor, L[sl], M[sl])
+            Lb, Mb, Sb = L[sl], M[sl], S[sl]
+            if method == "exact":
+                _k.gauss1d_exact_draws(g, n, divisor, Lb, Mb)
+                np.log(Lb, out=Lb)
+                _k.half_cumsum_rows(Lb)
+                np.exp(Lb, out=Sb)
+                _k.mean_walk_rows(Mb, Sb, inv_sqrt_n)
+            else:
+                _k.gauss1d_samples(g, n, divisor, Lb, Mb)
+                np.exp(Lb, out=Sb)
             # Map standardised units back per block, in the worker, while the block is in
             # cache: σ = σ0·e^L, log σ = L + log σ0, μ = μ0 + σ0·M (one rounding each, so the
             # scale/shift equivariance stays bit-exact).
-            np.exp(L[sl], out=S[sl])
-            S[sl] *= sigma0
-            L[sl] += log_s0
-            M[sl] *= sigma0
-            M[sl] += mu0
+            Sb *= sigma0
+            Lb += log_s0
+            Mb *= sigma0
+            Mb += mu0
 
         run_blocks(work, blocks, gen, workers=workers, progress=progress, desc="gaussian chain")
         return GaussianChain(n, generations, reps, dim, mu0, sigma0, estimator, method, seed,
