@@ -22,9 +22,10 @@ import numpy as np
 from selfconsume._parallel import as_generator, default_workers, replicate_blocks, run_blocks, seed_info
 from selfconsume._validation import check_int
 from selfconsume.simulators import simulate_gaussian
-from selfconsume.simulators import _gaussian_kernels as _k
 
 from . import _baselines as _b
+from selfconsume.simulators._gaussian import chain_1d_block
+
 from . import _limits as _lim
 from ._timing import interleaved, make_row, mean_z, summary
 
@@ -50,17 +51,20 @@ def _thread_counts(w: int) -> list[int]:
     return [w, 1] if w > 1 else [1]
 
 
-def _kernel_runner(kern, n, reps, generations, workers, seed=_SEED):
-    """The simulator's block/pool scheme around a 1-D kernel, outputs preallocated once:
-    the kernel's own cost without the front function's validation, fresh output arrays and
+def _kernel_runner(method, n, reps, generations, workers, seed=_SEED):
+    """The simulator's block/pool scheme around its 1-D block routine
+    (:func:`selfconsume.simulators._gaussian.chain_1d_block`), outputs preallocated once:
+    the chain's own cost without the front function's validation, fresh output arrays and
     per-block output transforms. Returns ``(L, M)`` in standardised units (μ0 = 0, σ0 = 1)."""
     blocks = replicate_blocks(reps)
     L = np.empty((reps, generations + 1))
     M = np.empty((reps, generations + 1))
+    S = np.empty((reps, generations + 1))
     divisor = float(n - 1)
 
     def work(b, g):
-        kern(g, n, divisor, L[b.start:b.stop], M[b.start:b.stop])
+        sl = slice(b.start, b.stop)
+        chain_1d_block(method, g, n, divisor, L[sl], M[sl], S[sl])
 
     def run():
         run_blocks(work, blocks, np.random.default_rng(seed), workers=workers)
@@ -91,7 +95,7 @@ def bench_exact_vs_limit(*, n=10, reps=1024, generations=2000, workers=None, rep
     for nt in _thread_counts(w):
         fns = {
             "ours": lambda nt=nt: simulate_gaussian(n, generations, reps=reps, rng=_SEED, workers=nt),
-            "kernel": _kernel_runner(_k.gauss1d_exact, n, reps, generations, nt),
+            "kernel": _kernel_runner("exact", n, reps, generations, nt),
             "limit": _lim.pooled_chisquare(n - 1, reps, generations, workers=nt),
         }
         t = interleaved(fns, repeats)
@@ -104,9 +108,10 @@ def bench_exact_vs_limit(*, n=10, reps=1024, generations=2000, workers=None, rep
                                    f"only the χ² variates (fast chisquare, as the kernel); {note}"))
         rows.append(make_row(wl + " (kernel only)", f"chain steps/s vs raw χ²_{n - 1} variates/s, {nt} thread(s)",
                              kern_rate, lim_rate, rk,
-                             notes=f"gauss1d_exact via run_blocks into arrays allocated once; the rest of "
-                                   f"simulate_gaussian (validation, 3 fresh output arrays and their first "
-                                   f"touch, the per-block transforms σ0·e^L, L+log σ0, μ0+σ0·M in the "
+                             notes=f"chain_1d_block (draws, log, cumsum, exp, mean walk) via run_blocks into "
+                                   f"arrays allocated once; the rest of simulate_gaussian (validation, one "
+                                   f"fresh output allocation and its first touch, the per-block transforms "
+                                   f"σ0·S, L+log σ0, μ0+σ0·M in the "
                                    f"workers) takes {1 - t['kernel'].min() / t['ours'].min():.0%} of end to "
                                    f"end; {notek}"))
     return rows
@@ -395,16 +400,16 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
     M = np.empty((reps, T1))
     S = np.empty((reps, T1))
     children = np.random.default_rng(_SEED).spawn(nb)
-    _k.gauss1d_exact(children[0], n, divisor, L, M)  # realistic values for the transforms
+    chain_1d_block("exact", children[0], n, divisor, L, M, S)  # realistic values for the transforms
 
     def kernel_serial():
         for b, g in zip(blocks, children):
-            _k.gauss1d_exact(g, n, divisor, L[b.start:b.stop], M[b.start:b.stop])
+            sl = slice(b.start, b.stop)
+            chain_1d_block("exact", g, n, divisor, L[sl], M[sl], S[sl])
 
     def transforms_block(sl):
         # simulate_gaussian's per-block transforms with μ0 = 0, σ0 = 1 (the same operations
-        # at any μ0, σ0; these leave L and M unchanged, so repeats see the same values).
-        np.exp(L[sl], out=S[sl])
+        # at any μ0, σ0; these leave S, L and M unchanged, so repeats see the same values).
         S[sl] *= 1.0
         L[sl] += 0.0
         M[sl] *= 1.0
@@ -424,8 +429,7 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
     def kernel_transforms(L_, M_, S_):
         for b, g in zip(blocks, children):
             sl = slice(b.start, b.stop)
-            _k.gauss1d_exact(g, n, divisor, L_[sl], M_[sl])
-            np.exp(L_[sl], out=S_[sl])
+            chain_1d_block("exact", g, n, divisor, L_[sl], M_[sl], S_[sl])
             S_[sl] *= 1.0
             L_[sl] += 0.0
             M_[sl] *= 1.0

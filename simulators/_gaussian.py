@@ -100,6 +100,24 @@ class GaussianChain:
         return df
 
 
+def chain_1d_block(method, g, n, divisor, L, M, S):
+    """One replicate block of the fully synthetic 1-D chain, in standardised units.
+
+    Writes ``L = log(σ_t/σ_0)``, ``M = (μ_t − μ_0)/σ_0`` and ``S = e^L`` (rows = replicates).
+    ``method="exact"`` runs the split pipeline of :mod:`._gaussian_kernels` (compiled draws,
+    vectorised ``log``/``exp``, compiled cumulative sums); ``"samples"`` the literal loop.
+    """
+    if method == "exact":
+        _k.gauss1d_exact_draws(g, n, divisor, L, M)
+        np.log(L, out=L)
+        _k.half_cumsum_rows(L)
+        np.exp(L, out=S)
+        _k.mean_walk_rows(M, S, 1.0 / math.sqrt(n))
+    else:
+        _k.gauss1d_samples(g, n, divisor, L, M)
+        np.exp(L, out=S)
+
+
 def simulate_gaussian(
     n,
     generations,
@@ -217,20 +235,11 @@ def simulate_gaussian(
         # the OS and the next call page-faults them in again.
         L, M, S = np.empty((3, reps, T1))
         log_s0 = math.log(sigma0)
-        inv_sqrt_n = 1.0 / math.sqrt(n)
 
         def work(b, g):
             sl = slice(b.start, b.stop)
             Lb, Mb, Sb = L[sl], M[sl], S[sl]
-            if method == "exact":
-                _k.gauss1d_exact_draws(g, n, divisor, Lb, Mb)
-                np.log(Lb, out=Lb)
-                _k.half_cumsum_rows(Lb)
-                np.exp(Lb, out=Sb)
-                _k.mean_walk_rows(Mb, Sb, inv_sqrt_n)
-            else:
-                _k.gauss1d_samples(g, n, divisor, Lb, Mb)
-                np.exp(Lb, out=Sb)
+            chain_1d_block(method, g, n, divisor, Lb, Mb, Sb)
             # Map standardised units back per block, in the worker, while the block is in
             # cache: σ = σ0·e^L, log σ = L + log σ0, μ = μ0 + σ0·M (one rounding each, so the
             # scale/shift equivariance stays bit-exact).

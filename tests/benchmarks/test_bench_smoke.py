@@ -100,7 +100,7 @@ def test_overheads_transforms_leave_the_outputs_as_the_simulator_does():
     # The overheads' stand-in transforms (μ0 = 0, σ0 = 1) are the identity on L and M, and
     # simulate_gaussian at μ0 = 0, σ0 = 1 returns the kernel's L and M bit for bit.
     res = simulate_gaussian(10, 30, reps=150, rng=4, workers=2)
-    L, M = _gaussian._kernel_runner(_k.gauss1d_exact, 10, 150, 30, 2, seed=4)()
+    L, M = _gaussian._kernel_runner("exact", 10, 150, 30, 2, seed=4)()
     assert np.array_equal(L, res.log_sigma) and np.array_equal(M, res.mu)
     assert np.array_equal(np.exp(L), res.sigma)
 
@@ -184,7 +184,7 @@ def test_pair_limit_draws_one_chain_steps_variates():
     n, T = 10, 300
     g1, g2 = np.random.default_rng(8), np.random.default_rng(8)
     _limits.normal_chisquare_sum(g1, n - 1.0, T)
-    _k.gauss1d_exact(g2, n, n - 1.0, np.empty((1, T + 1)), np.empty((1, T + 1)))
+    _k.gauss1d_exact_draws(g2, n, n - 1.0, np.empty((1, T + 1)), np.empty((1, T + 1)))
     assert g1.bit_generator.state == g2.bit_generator.state
 
 
