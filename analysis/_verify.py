@@ -179,3 +179,29 @@ def verify(claims=None, *, budget: str = "quick", seed: int = 0, progress: bool 
     if out_dir is not None:
         rep.write(out_dir)
     return rep
+
+
+def claims_table_markdown() -> str:
+    """The README's claims table, generated from the registry."""
+    lines = ["| claim | statement | source |", "|---|---|---|"]
+    for c in list_claims():
+        lines.append(f"| `{c.id}` | {c.title} | {c.source} |")
+    return "\n".join(lines)
+
+
+def update_readme(path="README.md") -> bool:
+    """Rewrite the claims table between the README's ``claims-table`` markers; True if changed."""
+    import re
+    from pathlib import Path
+
+    p = Path(path)
+    text = p.read_text()
+    table = "<!-- claims-table:start -->\n" + claims_table_markdown() + "\n<!-- claims-table:end -->"
+    new = re.sub(r"<!-- claims-table:start -->.*?<!-- claims-table:end -->", lambda m: table, text, flags=re.S)
+    if new != text:
+        p.write_text(new)
+    return new != text
+
+
+if __name__ == "__main__":  # python -m selfconsume.analysis._verify: refresh the README table
+    print("README updated" if update_readme() else "README already current")

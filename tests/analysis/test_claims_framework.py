@@ -1,0 +1,134 @@
+"""The claim harness itself: verdict logic, Bonferroni, reports, CLI — checks that can fail do fail."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from selfconsume.analysis import (
+    CheckContext,
+    Comparison,
+    list_claims,
+    register_claim,
+    run_claim,
+    verify,
+    z_bonferroni,
+)
+from selfconsume.analysis._claims import _REGISTRY, finish
+from selfconsume.cli import main
+
+
+def test_z_bonferroni():
+    assert z_bonferroni(1) == pytest.approx(5.0, abs=1e-9)
+    assert 5.0 < z_bonferroni(10) < z_bonferroni(100) < 7.0
+
+
+def test_finish_verdicts():
+    rows = finish([
+        Comparison("in", 1.0, 1.1, se=0.05),       # |d| = 2 SE < z
+        Comparison("out", 1.0, 2.0, se=0.05),      # 20 SE
+        Comparison("tol ok", 3.0, 3.0 + 1e-12, tol=1e-10),
+        Comparison("tol bad", 3.0, 3.0 + 1e-8, tol=1e-10),
+        Comparison("lower bound ok", 0.5, 0.7, tol=0.0, relation=">="),
+        Comparison("lower bound bad", 0.9, 0.7, tol=0.0, relation=">="),
+        Comparison("upper bound ok", 0.9, 0.7, tol=0.0, relation="<="),
+        Comparison("upper bound bad", 0.5, 0.7, tol=0.0, relation="<="),
+        Comparison("interval", 0.0, 0.01, ci=(-0.02, 0.04)),
+        Comparison("nan is never a pass", 0.0, float("nan"), tol=1.0),
+    ])
+    got = {r.quantity: r.passed for r in rows}
+    assert got == {"in": True, "out": False, "tol ok": True, "tol bad": False, "lower bound ok": True,
+                   "lower bound bad": False, "upper bound ok": True, "upper bound bad": False,
+                   "interval": True, "nan is never a pass": False}
+    z = z_bonferroni(2)
+    assert rows[0].ci_high == pytest.approx(1.1 + z * 0.05)
+
+
+def test_comparison_requires_exactly_one_uncertainty():
+    with pytest.raises(ValueError):
+        Comparison("x", 0.0, 0.0)
+    with pytest.raises(ValueError):
+        Comparison("x", 0.0, 0.0, se=1.0, tol=1.0)
+    with pytest.raises(ValueError, match="relation"):
+        Comparison("x", 0.0, 0.0, tol=1.0, relation="!=")
+
+
+@pytest.fixture
+def temp_claims(monkeypatch):
+    """Register throw-away claims for one test, then remove them."""
+    added = []
+
+    def add(cid, check):
+        register_claim(id=cid, title=cid, source="test", statement="test")(check)
+        added.append(cid)
+
+    yield add
+    for cid in added:
+        _REGISTRY.pop(cid, None)
+
+
+def test_failing_and_erroring_claims_are_reported(temp_claims, tmp_path):
+    temp_claims("zz_test.fails", lambda ctx: [Comparison("wrong", 0.0, 1.0, se=0.01)])
+    temp_claims("zz_test.errors", lambda ctx: 1 / 0)
+    temp_claims("zz_test.passes", lambda ctx: [Comparison("right", ctx.rng.normal() * 0 + 1.0, 1.0, tol=0)])
+    assert run_claim("zz_test.fails").verdict == "FAIL"
+    r = run_claim("zz_test.errors")
+    assert r.verdict == "ERROR" and "ZeroDivisionError" in r.error
+    assert run_claim("zz_test.passes").verdict == "PASS"
+    rep = verify(["zz_test.fails", "zz_test.passes"], out_dir=tmp_path)
+    assert not rep.passed
+    data = json.loads((tmp_path / "verify.json").read_text())
+    assert [c["verdict"] for c in data["claims"]] == ["FAIL", "PASS"]
+    assert "zz_test.fails" in (tmp_path / "verify.md").read_text()
+    assert main(["verify", "--claim", "zz_test.fails", "--out", str(tmp_path), "--quiet"]) == 1
+    assert main(["verify", "--claim", "zz_test.passes", "--out", str(tmp_path), "--quiet"]) == 0
+
+
+def test_interrupt_keeps_finished_claims(temp_claims, tmp_path):
+    def boom(ctx):
+        raise KeyboardInterrupt
+
+    temp_claims("zz_test.a_ok", lambda ctx: [Comparison("x", 1.0, 1.0, tol=0)])
+    temp_claims("zz_test.b_interrupt", boom)
+    rep = verify(["zz_test.a_ok", "zz_test.b_interrupt"], out_dir=tmp_path)
+    assert rep.interrupted and not rep.passed and len(rep.results) == 1
+    assert json.loads((tmp_path / "verify.json").read_text())["interrupted"] is True
+
+
+def test_claim_streams_are_reproducible_and_distinct(temp_claims):
+    seen = {}
+
+    def draw(ctx):
+        seen.setdefault(ctx.budget, []).append(ctx.rng.random())
+        return [Comparison("x", 0.0, 0.0, tol=0)]
+
+    temp_claims("zz_test.rng", draw)
+    run_claim("zz_test.rng", seed=1)
+    run_claim("zz_test.rng", seed=1)
+    run_claim("zz_test.rng", seed=2)
+    a, b, c = seen["quick"]
+    assert a == b and a != c
+
+
+def test_bad_budget_and_unknown_claim():
+    with pytest.raises(ValueError, match="budget"):
+        run_claim(list_claims()[0], budget="huge")
+    with pytest.raises(ValueError, match="claim"):
+        run_claim("no.such.claim")
+
+
+def test_registry_metadata_is_complete():
+    claims = list_claims()
+    assert len(claims) >= 9
+    for c in claims:
+        assert c.id and c.title and c.source and c.statement
+        assert "." in c.id
+
+
+def test_readme_lists_every_claim():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [c.id for c in list_claims() if f"`{c.id}`" not in readme]
+    assert not missing, f"README claims table lacks {missing}"
