@@ -1,0 +1,539 @@
+r"""Numba kernels of Bradley–Terry curation on a finite space (pure: arrays in, arrays out).
+
+The numeric core is :func:`log_h_levels`, the exact curated-retraining factor
+:math:`H^K_p` (Ferbach et al. 2024, Eq. 6) on the distinct reward levels of ``p``, through
+the one-dimensional Laplace representation (``selfconsume.theory`` derives it with sympy)
+
+.. math:: H^K_p(x) = K\int_{-\infty}^{\infty} G(u+\alpha)\,\varphi_p(e^u)^{K-1}\,du,
+          \qquad G(v)=e^{v}e^{-e^{v}},\quad \alpha=r(x)-r^*,\quad
+          \varphi_p(s)=\mathbb E_p\big[e^{-s\,e^{r(X)-r^*}}\big],
+
+(the substitution :math:`s=e^u` of :math:`K e^{r}\int_0^\infty e^{-se^{r}}\varphi_p(s)^{K-1}ds`,
+rewards shifted by the top level :math:`r^*` of the support so every weight is ≤ 1).
+
+Quadrature and its error (why the constants below are what they are):
+
+* trapezoidal rule on the u-line with step ``H_STEP = 0.2``. The integrand is entire for
+  integer K, and on the line :math:`u+iy` it is bounded by :math:`1/\cos y` times the
+  integrand at :math:`u+\log\cos y` (since :math:`|\varphi(se^{iy})|\le\varphi(s\cos y)`),
+  so :math:`\int|f(u+iy)|du\le I/\cos y`. The strip bound of Trefethen & Weideman (2014,
+  Thm 5.1) then gives a relative error :math:`\le 2/(\cos d\,(e^{2\pi d/h}-1))` for every
+  :math:`d<\pi/2`: at :math:`h=0.2`, :math:`d=1.55`, about :math:`7\cdot10^{-20}`, for every
+  K, p and reward; the width of the integrand in u is O(1) whatever K is.
+* truncation: the left end makes the neglected mass :math:`\le 10^{-18}` of the sandwich
+  lower bound :math:`H\ge Ke^{\alpha}/(e^{\alpha}+K-1)`; the right end is where
+  :math:`\varphi^{K-1}` times the Gumbel tail of :math:`G` falls below the same fraction.
+* no cancellation: :math:`\log\varphi` comes from :math:`\log1p(-D)` with
+  :math:`D=1-\varphi=\sum_j q_j(1-e^{-w_js})` summed from positive terms (moment series
+  for the levels with :math:`w_js\le\tfrac12`, ``expm1`` for the others), and the part of
+  the sum where :math:`u+\alpha\le\log\tfrac12` is summed through the Taylor series of
+  :math:`G` and running, rescaled moments :math:`Q_k` of :math:`\varphi^{K-1}`, so each
+  target costs O(25) exponentials instead of O(grid).
+
+Everything is in log space (the result is :math:`\log H`), so rewards ±700 (weights
+:math:`e^{-1400}`) and :math:`K=10^6` stay finite. Cost per call:
+O(NK·L + grid·(levels with :math:`w s` in the active window) + 25·targets).
+
+Random draws of the finite-sample kernels, in this order (the NumPy references in the tests
+follow it):
+
+* real data (when ``kept`` is the synthetic count of a mixed chain): the n real counts by
+  conditional binomials over the atoms in index order, once per replicate, before
+  generation 1;
+* ``exact``: each generation, the kept counts by conditional binomials
+  ``binomial(left, prob_i / Σ_{j≥i} prob_j)`` over the atoms with positive probability in
+  index order (the last such atom takes what is left);
+* ``luce``: each generation, for each kept sample, K uniforms ``random()`` choosing the K
+  candidates by inverse CDF over the atoms in index order, then (K ≥ 2) one uniform
+  choosing the kept candidate with probability ∝ e^{r}.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "H_STEP",
+    "log_h_levels",
+    "step_population",
+    "population_chain",
+    "finite_chain",
+]
+
+#: Trapezoidal step on the u = log s line (see the module docstring for the error bound).
+H_STEP = 0.2
+#: Terms of the moment series of D = 1 − φ and of the Taylor series of G: with argument
+#: ≤ 1/2 the remainder is ≤ 0.5**NK/NK! ≈ 1e-20 relative.
+NK = 18
+#: Series are used where the argument is ≤ 1/2.
+LOG_SC = math.log(0.5)
+#: Relative size of each neglected piece (truncations, dropped negligible terms).
+LOG_EPS = math.log(1e-18)
+#: Dropped-term cut in the direct part of φ: terms below e^{-CUT}·(sum so far) are skipped,
+#: and all later ones are smaller still (weights sorted).
+CUT = 41.45
+#: Right end of the per-target direct sum: G(v)·e^{0.9} < e^{−50} for v ≥ 4.
+V_STOP = 4.0
+
+
+@njit(cache=True, nogil=True)
+def _logaddexp(a, b):
+    if a == -np.inf:
+        return b
+    if b == -np.inf:
+        return a
+    if a > b:
+        return a + math.log1p(math.exp(b - a))
+    return b + math.log1p(math.exp(a - b))
+
+
+@njit(cache=True, nogil=True)
+def _log_lower_F(alpha, Km1):
+    """log of the sandwich lower bound e^α/(e^α + K − 1) of H/K (weights ≤ 1)."""
+    return -_logaddexp(0.0, math.log(Km1) - alpha)
+
+
+@njit(cache=True, nogil=True)
+def log_h_levels(lw, q, tg, K, out):
+    """log H^K_p at target log-weights ``tg`` (out[i]), for 2 ≤ K < ∞.
+
+    ``lw``: log-weights of the support levels, strictly decreasing, ``lw[0] == 0`` (the
+    top level of the support); ``q``: their masses (> 0, summing to 1); ``tg``: any
+    log-weights (rewards minus the top support reward). Returns the number of grid points.
+    """
+    L = lw.shape[0]
+    T = tg.shape[0]
+    Km1 = K - 1.0
+    h = H_STEP
+    NK1 = NK + 1
+    # Backward-recursive suffix moments, each scaled by its own top weight so nothing
+    # under- or overflows: SM[j, k] = Σ_{i≥j} q_i (w_i / w_j)^k.
+    SM = np.empty((L, NK1))
+    for k in range(NK1):
+        SM[L - 1, k] = q[L - 1]
+    for j in range(L - 2, -1, -1):
+        ratio = math.exp(lw[j + 1] - lw[j])
+        pw = 1.0
+        for k in range(NK1):
+            SM[j, k] = q[j] + pw * SM[j + 1, k]
+            pw *= ratio
+    # Prefix masses: Pm[j] = Σ_{i<j} q_i.
+    Pm = np.empty(L + 1)
+    Pm[0] = 0.0
+    for j in range(L):
+        Pm[j + 1] = Pm[j] + q[j]
+    w = np.empty(L)
+    for j in range(L):
+        w[j] = math.exp(lw[j]) if lw[j] > -700.0 else 0.0
+
+    amin = tg[0]
+    amax = tg[0]
+    for i in range(T):
+        if tg[i] < amin:
+            amin = tg[i]
+        if tg[i] > amax:
+            amax = tg[i]
+    # Left end: neglected mass ≤ e^{u0}(a + K − 1) · F ≤ 1e-18 · F for every target.
+    u0 = LOG_EPS - _logaddexp(max(amax, 0.0), math.log(Km1))
+    low_min = _log_lower_F(amin, Km1)
+    need = LOG_EPS + low_min  # log of the absolute size allowed for the right remainder
+    # Since φ ≤ 1, the Gumbel tail alone ends the grid here.
+    u_hi = math.log(-need) - amin
+    N_max = int(math.ceil((u_hi - u0) / h)) + 3
+
+    psi = np.empty(N_max)
+    J = 0
+    N_end = N_max
+    for n in range(N_max):
+        u = u0 + n * h
+        while J < L and lw[J] + u > LOG_SC:
+            J += 1
+        Dsm = 0.0
+        phis = 0.0
+        if J < L:
+            x = math.exp(lw[J] + u)
+            term = 1.0
+            sgn = 1.0
+            for k in range(1, NK1):
+                term *= x / k
+                t_k = term * SM[J, k]
+                Dsm += sgn * t_k
+                sgn = -sgn
+                # terms decrease (x ≤ 1/2, SM[J, k] ≤ SM[J, 1]), so the rest is below t_k
+                if t_k < 1e-20 * Dsm:
+                    break
+            phis = SM[J, 0] - Dsm
+        # Direct part (levels with w s > 1/2, so 1 − e^{−ws} ≥ 0.39: no cancellation).
+        # Levels are visited from small to large w s; the loop stops once e^{−ws} is below
+        # e^{−CUT} of the sum so far (all later terms are smaller still). When no level is in
+        # the series part, φ may underflow: the sum is then kept relative to e^{−c}.
+        s_ok = u < 600.0  # then every direct level has lw > −601 and w[j]·s is exact enough
+        s = math.exp(u) if s_ok else 0.0
+        Dmid = 0.0
+        j = J - 1
+        if J < L:
+            c = 0.0
+            acc = phis
+        else:
+            c = math.exp(lw[L - 1] + u)
+            acc = q[L - 1]
+            Dmid = q[L - 1] * (-math.expm1(-c))
+            j = L - 2
+        lcut = c + CUT - math.log(acc)  # acc only grows: a fixed cut is conservative
+        if c == 0.0 and s_ok:
+            while j >= 0:
+                x = w[j] * s
+                if x > lcut:
+                    break
+                e = math.exp(-x)
+                acc += q[j] * e
+                Dmid += q[j] * (1.0 - e)
+                j -= 1
+        else:
+            while j >= 0:
+                x = math.exp(lw[j] + u)
+                if x > lcut:
+                    break
+                acc += q[j] * math.exp(c - x)
+                Dmid += q[j] * (-math.expm1(-x))
+                j -= 1
+        D = Dsm + Dmid + Pm[j + 1]
+        if D <= 0.5:
+            lphi = math.log1p(-D)
+        else:
+            lphi = math.log(acc) - c
+        psi[n] = Km1 * lphi
+        # Right end: remainder ≤ Φ_n · (Gumbel tail beyond u_n + α_min).
+        v = u + amin
+        if v >= 0.0:
+            tail = -math.exp(v)
+        else:
+            tail = math.log(1.1)
+        if psi[n] + tail <= need:
+            N_end = n + 1
+            break
+
+    # Running moments Q_k(n) = Σ_{m≤n} e^{-(k+1)(n−m)h} e^{ψ_m} = e^{C_n} Qs[n, k], with the
+    # scale C_n moved only when Qs[., 0] falls below 1e-100 (ψ decreases, so Qs never grows
+    # past 1/(1 − e^{−h})): no under/overflow, and no log per grid point.
+    Qs = np.empty((N_end, NK1))
+    C = np.empty(N_end)
+    dec = np.empty(NK1)
+    for k in range(NK1):
+        dec[k] = math.exp(-(k + 1) * h)
+    qt = np.ones(NK1)
+    cst = psi[0]
+    C[0] = cst
+    for k in range(NK1):
+        Qs[0, k] = 1.0
+    for n in range(1, N_end):
+        e = math.exp(psi[n] - cst)
+        for k in range(NK1):
+            qt[k] = qt[k] * dec[k] + e
+        if qt[0] < 1e-100:
+            inv = 1.0 / qt[0]
+            cst += math.log(qt[0])
+            for k in range(NK1):
+                qt[k] *= inv
+        C[n] = cst
+        for k in range(NK1):
+            Qs[n, k] = qt[k]
+
+    nj = int(V_STOP / h - LOG_SC / h) + 3
+    jh = np.empty(nj)
+    ejh = np.empty(nj)
+    for j in range(nj):
+        jh[j] = j * h
+        ejh[j] = math.exp(j * h)
+    logh = math.log(h)
+    logK = math.log(K)
+    for i in range(T):
+        a = tg[i]
+        Ni = int(math.floor((LOG_SC - a - u0) / h))
+        if Ni > N_end - 1:
+            Ni = N_end - 1
+        x = u0 + Ni * h + a
+        ex = math.exp(x)
+        # Left part: Σ_k (−1)^k e^{(k+1)x} Q_k / k!, relative to e^{x} Q_0.
+        inv0 = 1.0 / Qs[Ni, 0]
+        term = 1.0
+        left = 1.0
+        for k in range(1, NK1):
+            term *= -ex / k
+            left += term * (Qs[Ni, k] * inv0)
+            if abs(term) < 1e-20:  # Q_k/Q_0 ≤ 1 and the terms decrease
+                break
+        # Everything relative to the k = 0 left term e^{x} Q_0 (the series is in [1/2, 1]
+        # of it, right-part terms are at most ~1 of it), so e^{x} never underflows alone.
+        ref = C[Ni] + math.log(Qs[Ni, 0]) + x
+        # Right part. ψ_n ≤ ψ_{Ni} ≤ ref − x, so each term is ≤ G(v)e^{−x} ≤ G(v)e^{0.9}, which
+        # is below e^{−50} (relative) once v ≥ V_STOP: a fixed, branch-free trip count.
+        nr = min(N_end - 1 - Ni, int((V_STOP - x) / h) + 1)
+        base = x - ref
+        right = 0.0
+        for j in range(1, nr + 1):
+            right += math.exp(base + jh[j] - ex * ejh[j] + psi[Ni + j])
+        out[i] = logK + logh + ref + math.log(left + right)
+    return N_end
+
+
+@njit(cache=True, nogil=True)
+def _curate_atoms(p, level, lv, K, out):
+    """out ← p·H^K_p on atoms, renormalised (the exact map conserves mass; dividing by
+    the computed sum only removes rounding so that 1000 generations do not drift).
+
+    ``level[x]``: index of atom x's reward in ``lv`` (distinct rewards, decreasing).
+    K == 1: out = p. K == inf: the tilt p e^{r}/E_p e^{r}.
+    """
+    m = p.shape[0]
+    L = lv.shape[0]
+    qlev = np.zeros(L)
+    for x in range(m):
+        if p[x] > 0.0:
+            qlev[level[x]] += p[x]
+    if K == 1.0:
+        for x in range(m):
+            out[x] = p[x]
+        return
+    ns = 0
+    for l in range(L):
+        if qlev[l] > 0.0:
+            ns += 1
+    idx = np.empty(ns, dtype=np.int64)
+    ns = 0
+    tot = 0.0
+    for l in range(L):
+        if qlev[l] > 0.0:
+            idx[ns] = l
+            tot += qlev[l]
+            ns += 1
+    top = lv[idx[0]]
+    lw = np.empty(ns)
+    qs = np.empty(ns)
+    for i in range(ns):
+        lw[i] = lv[idx[i]] - top
+        qs[i] = qlev[idx[i]] / tot
+    logH = np.empty(ns)
+    if K == np.inf:
+        mx = 0.0
+        acc = 0.0
+        for i in range(ns):
+            acc += qs[i] * math.exp(lw[i])
+        lz = math.log(acc)
+        for i in range(ns):
+            logH[i] = lw[i] - lz
+    elif ns == 1:
+        logH[0] = 0.0
+    else:
+        log_h_levels(lw, qs, lw, K, logH)
+    Hl = np.zeros(L)
+    for i in range(ns):
+        Hl[idx[i]] = math.exp(logH[i])
+    s = 0.0
+    for x in range(m):
+        v = p[x] * Hl[level[x]] if p[x] > 0.0 else 0.0
+        out[x] = v
+        s += v
+    inv = 1.0 / s
+    for x in range(m):
+        out[x] *= inv
+
+
+@njit(cache=True, nogil=True)
+def step_population(p, p_ref, lam, level, lv, K, out):
+    """One generation of the population chain: p H (lam < 0) or (p_ref + λ p H)/(1 + λ)."""
+    _curate_atoms(p, level, lv, K, out)
+    if lam >= 0.0:
+        c = 1.0 / (1.0 + lam)
+        for x in range(p.shape[0]):
+            out[x] = (p_ref[x] + lam * out[x]) * c
+
+
+@njit(cache=True, nogil=True)
+def population_chain(p0, p_ref, lam, level, lv, K, out):
+    """Population chain; ``out``: (generations+1, m), row 0 = p0."""
+    T1, m = out.shape
+    for x in range(m):
+        out[0, x] = p0[x]
+    for t in range(1, T1):
+        step_population(out[t - 1], p_ref, lam, level, lv, K, out[t])
+
+
+@njit(cache=True, nogil=True)
+def _multinomial(gen, n, prob, counts):
+    """counts ← Multinomial(n, prob) by conditional binomials over atoms in index order.
+
+    ``prob`` need not be normalised; zero entries get zero counts without a draw.
+    """
+    m = prob.shape[0]
+    rem = np.empty(m + 1)
+    rem[m] = 0.0
+    for x in range(m - 1, -1, -1):
+        rem[x] = rem[x + 1] + prob[x]
+    last = -1
+    for x in range(m):
+        counts[x] = 0
+        if prob[x] > 0.0:
+            last = x
+    left = n
+    for x in range(m):
+        if left == 0:
+            break
+        if prob[x] <= 0.0:
+            continue
+        if x == last:
+            counts[x] = left
+            break
+        pi = prob[x] / rem[x]
+        if pi >= 1.0:
+            c = left
+        else:
+            c = gen.binomial(left, pi)
+        counts[x] = c
+        left -= c
+
+
+@njit(cache=True, nogil=True)
+def _luce_counts(gen, n, p, reward, K, counts):
+    """counts of n kept samples, each the Bradley–Terry choice among K iid candidates from p."""
+    m = p.shape[0]
+    ns = 0
+    for x in range(m):
+        counts[x] = 0
+        if p[x] > 0.0:
+            ns += 1
+    atoms = np.empty(ns, dtype=np.int64)
+    cum = np.empty(ns)
+    acc = 0.0
+    i = 0
+    rtop = -np.inf
+    for x in range(m):
+        if p[x] > 0.0:
+            atoms[i] = x
+            acc += p[x]
+            cum[i] = acc
+            if reward[x] > rtop:
+                rtop = reward[x]
+            i += 1
+    wt = np.empty(ns)
+    for i in range(ns):
+        wt[i] = math.exp(reward[atoms[i]] - rtop)
+    Ki = int(K)
+    cand = np.empty(Ki, dtype=np.int64)
+    for _ in range(n):
+        for k in range(Ki):
+            u = gen.random() * acc
+            lo = 0
+            hi = ns - 1
+            while lo < hi:  # first i with cum[i] > u
+                mid = (lo + hi) >> 1
+                if cum[mid] > u:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            cand[k] = lo
+        if Ki == 1:
+            counts[atoms[cand[0]]] += 1
+            continue
+        S = 0.0
+        for k in range(Ki):
+            S += wt[cand[k]]
+        if S > 0.0:
+            u = gen.random() * S
+            chosen = cand[Ki - 1]
+            a = 0.0
+            for k in range(Ki):
+                a += wt[cand[k]]
+                if u < a:
+                    chosen = cand[k]
+                    break
+        else:
+            # every candidate is > 745 below the top of the support: shift by their own max
+            cm = -np.inf
+            for k in range(Ki):
+                rk = reward[atoms[cand[k]]]
+                if rk > cm:
+                    cm = rk
+            S = 0.0
+            for k in range(Ki):
+                S += math.exp(reward[atoms[cand[k]]] - cm)
+            u = gen.random() * S
+            chosen = cand[Ki - 1]
+            a = 0.0
+            for k in range(Ki):
+                a += math.exp(reward[atoms[cand[k]]] - cm)
+                if u < a:
+                    chosen = cand[k]
+                    break
+        counts[atoms[chosen]] += 1
+
+
+@njit(cache=True, nogil=True)
+def finite_chain(gen, p0, p_ref, mixed, n_real, kept, level, lv, reward, K, luce,
+                 generations, record_all, out, fix):
+    """Finite-sample chains of one block of replicates.
+
+    Without real data (``mixed`` false) the model is refit to ``kept`` curated samples
+    per generation, starting from p0. With real data, ``n_real`` real counts are drawn once
+    from p_ref per replicate, generation 0 is their empirical law and generation t ≥ 1 is
+    the empirical law of the real sample ∪ ``kept`` curated samples from generation t − 1.
+    ``out``: (reps, generations+1, m) when ``record_all`` else (reps, 1, m) holding the last
+    generation. ``fix[r]``: first generation whose support is one atom (−1 if none).
+    A fully synthetic chain on one atom is absorbed, so it stops drawing there.
+    """
+    reps = out.shape[0]
+    m = p0.shape[0]
+    p = np.empty(m)
+    prob = np.empty(m)
+    creal = np.zeros(m, dtype=np.int64)
+    ck = np.zeros(m, dtype=np.int64)
+    for r in range(reps):
+        if mixed:
+            _multinomial(gen, n_real, p_ref, creal)
+            for x in range(m):
+                p[x] = creal[x] / n_real
+            ntot = n_real + kept
+        else:
+            for x in range(m):
+                p[x] = p0[x]
+            ntot = kept
+        if record_all:
+            for x in range(m):
+                out[r, 0, x] = p[x]
+        ns = 0
+        for x in range(m):
+            if p[x] > 0.0:
+                ns += 1
+        fix[r] = 0 if ns == 1 else -1
+        for t in range(1, generations + 1):
+            if ns == 1 and not mixed:
+                if not record_all:
+                    break
+                for x in range(m):
+                    out[r, t, x] = p[x]
+                continue
+            if kept > 0:
+                if luce:
+                    _luce_counts(gen, kept, p, reward, K, ck)
+                else:
+                    _curate_atoms(p, level, lv, K, prob)
+                    _multinomial(gen, kept, prob, ck)
+            ns = 0
+            for x in range(m):
+                c = ck[x] + creal[x] if mixed else ck[x]
+                if kept == 0:
+                    c = creal[x]
+                p[x] = c / ntot
+                if c > 0:
+                    ns += 1
+            if ns == 1 and fix[r] < 0:
+                fix[r] = t
+            if record_all:
+                for x in range(m):
+                    out[r, t, x] = p[x]
+        if not record_all:
+            for x in range(m):
+                out[r, 0, x] = p[x]
