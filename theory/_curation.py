@@ -783,7 +783,7 @@ def bound_thm24(K, lam, *, t=None):
     if abs(one_minus_rho) < 1e-9:  # Σ_{i<t} ρ^i to second order in 1 − ρ
         geo = t * (1.0 - (t - 1) * one_minus_rho / 2.0)
     else:
-        geo = -math.expm1(t * math.log(rho)) / one_minus_rho if rho > 0 else (1 - rho**t) / one_minus_rho
+        geo = -math.expm1(t * math.log1p(-one_minus_rho)) / one_minus_rho
     return math.log1p(lam * (K - 1) / (1.0 + lam) * geo)
 
 
