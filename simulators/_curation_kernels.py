@@ -20,9 +20,11 @@ Quadrature and its error (why the constants below are what they are):
   Thm 5.1) then gives a relative error :math:`\le 2/(\cos d\,(e^{2\pi d/h}-1))` for every
   :math:`d<\pi/2`: at :math:`h=0.2`, :math:`d=1.55`, about :math:`7\cdot10^{-20}`, for every
   K, p and reward; the width of the integrand in u is O(1) whatever K is.
-* truncation: the left end makes the neglected mass :math:`\le 10^{-18}` of the sandwich
-  lower bound :math:`H\ge Ke^{\alpha}/(e^{\alpha}+K-1)`; the right end is where
-  :math:`\varphi^{K-1}` times the Gumbel tail of :math:`G` falls below the same fraction.
+* no left truncation: left of :math:`t=e^u(K-1+e^{\alpha_{\max}})=e^{-2}` the lattice sum is
+  done in closed form from the Taylor series of :math:`\varphi^{K-1}(s)=\mathbb E e^{-sS_{K-1}}`
+  (coefficients bounded by :math:`1/i!` in the scaled variable; 14 terms). The right end is
+  where :math:`\varphi^{K-1}` times the Gumbel tail of :math:`G` falls below :math:`10^{-18}` of
+  the sandwich lower bound :math:`H\ge Ke^{\alpha}/(e^{\alpha}+K-1)`.
 * no cancellation: :math:`\log\varphi` comes from :math:`\log1p(-D)` with
   :math:`D=1-\varphi=\sum_j q_j(1-e^{-w_js})` summed from positive terms (moment series
   for the levels with :math:`w_js\le\tfrac12`, ``expm1`` for the others), and the part of
@@ -72,6 +74,11 @@ NK = 18
 LOG_SC = math.log(0.5)
 #: Relative size of each neglected piece (truncations, dropped negligible terms).
 LOG_EPS = math.log(1e-18)
+#: Left end of the explicit lattice: t = e^{u}(K − 1 + max target weight) = δ. Left of it the
+#: lattice sum is done in closed form from the Taylor series of φ^{K−1} (NT terms).
+LOG_DELTA = -2.0
+DELTA = math.exp(LOG_DELTA)
+NT = 14
 #: Dropped-term cut in the direct part of φ: terms below e^{-CUT}·(sum so far) are skipped,
 #: and all later ones are smaller still (weights sorted).
 CUT = 41.45
@@ -136,8 +143,10 @@ def log_h_levels(lw, q, tg, K, out):
             amin = tg[i]
         if tg[i] > amax:
             amax = tg[i]
-    # Left end: neglected mass ≤ e^{u0}(a + K − 1) · F ≤ 1e-18 · F for every target.
-    u0 = LOG_EPS - _logaddexp(max(amax, 0.0), math.log(Km1))
+    # The lattice starts at u0, where t = e^{u} c = δ (c ≥ K − 1 + every target weight); all
+    # lattice points left of it are summed in closed form below (no left truncation).
+    logc = _logaddexp(max(amax, 0.0), math.log(Km1))
+    u0 = LOG_DELTA - logc
     low_min = _log_lower_F(amin, Km1)
     need = LOG_EPS + low_min  # log of the absolute size allowed for the right remainder
     # Since φ ≤ 1, the Gumbel tail alone ends the grid here.
@@ -183,14 +192,17 @@ def log_h_levels(lw, q, tg, K, out):
             Dmid = q[L - 1] * (-math.expm1(-c))
             j = L - 2
         lcut = c + CUT - math.log(acc)  # acc only grows: a fixed cut is conservative
-        if c == 0.0 and s_ok:
+        if s_ok:
+            # every direct level has lw > LOG_SC − u > −601 here, so w[j]·s is exact enough;
+            # e^{−x} = e^{c−x}·e^{−c} (e^{−c} may underflow: then 1 − e^{−x} = 1 to 1e-300)
+            em_c = math.exp(-c)
             while j >= 0:
                 x = w[j] * s
                 if x > lcut:
                     break
-                e = math.exp(-x)
+                e = math.exp(c - x)
                 acc += q[j] * e
-                Dmid += q[j] * (1.0 - e)
+                Dmid += q[j] * (1.0 - e * em_c)
                 j -= 1
         else:
             while j >= 0:
@@ -219,16 +231,48 @@ def log_h_levels(lw, q, tg, K, out):
     # Running moments Q_k(n) = Σ_{m≤n} e^{-(k+1)(n−m)h} e^{ψ_m} = e^{C_n} Qs[n, k], with the
     # scale C_n moved only when Qs[., 0] falls below 1e-100 (ψ decreases, so Qs never grows
     # past 1/(1 − e^{−h})): no under/overflow, and no log per grid point.
+    #
+    # Q_k(0) sums the whole left half-lattice m ≤ 0 in closed form. There t_m = δe^{mh} and
+    # Φ = φ^{K−1} = E[e^{−s S_{K−1}}] = Σ_i E_i t^i with |E_i| ≤ E[(S/c)^i]/i! ≤ 1/i!, so
+    # Q_k(0) = Σ_i E_i δ^i / (1 − e^{−(k+1+i)h}), truncated after NT terms (δ^NT/NT! < 1e-20).
+    # E_i: power series of log φ (scaled moments), times K − 1, exponentiated.
+    g = np.empty(NT + 1)
+    g[0] = 1.0
+    ic = math.exp(-logc)
+    fk = 1.0
+    for k in range(1, NT + 1):
+        fk *= -ic / k  # (−1/c)^k / k!
+        g[k] = fk * SM[0, k] if k < NK1 else 0.0
+    f = np.zeros(NT + 1)  # log φ(t/c) = Σ f_k t^k
+    for n in range(1, NT + 1):
+        acc = g[n]
+        for k in range(1, n):
+            acc -= k * f[k] * g[n - k] / n
+        f[n] = acc
+    E = np.zeros(NT + 1)  # Φ(t/c) = exp((K−1) Σ f_k t^k) = Σ E_n t^n
+    E[0] = 1.0
+    for n in range(1, NT + 1):
+        acc = 0.0
+        for k in range(1, n + 1):
+            acc += k * Km1 * f[k] * E[n - k]
+        E[n] = acc / n
     Qs = np.empty((N_end, NK1))
     C = np.empty(N_end)
     dec = np.empty(NK1)
     for k in range(NK1):
         dec[k] = math.exp(-(k + 1) * h)
-    qt = np.ones(NK1)
-    cst = psi[0]
+    qt = np.empty(NK1)
+    for k in range(NK1):
+        acc = 0.0
+        di = 1.0
+        for i in range(NT + 1):
+            acc += E[i] * di / (1.0 - math.exp(-(k + 1 + i) * h))
+            di *= DELTA
+        qt[k] = acc
+    cst = 0.0
     C[0] = cst
     for k in range(NK1):
-        Qs[0, k] = 1.0
+        Qs[0, k] = qt[k]
     for n in range(1, N_end):
         e = math.exp(psi[n] - cst)
         for k in range(NK1):
