@@ -162,8 +162,9 @@ def curation_H(p, reward, K, *, log=False):
     by the trapezoidal rule on the u-line with a proven relative error below 1e-18 for
     every K, p and reward (see ``selfconsume.simulators._curation_kernels``); the cost does
     not grow with K. Measured against exact enumeration over compositions
-    (:func:`curation_H_enumerated`): relative error ≤ 1e-14 for K up to 2·10⁴ and rewards
-    ±700.
+    (:func:`curation_H_enumerated`, K up to 2·10⁴) and the K = 2 logistic form: relative
+    error ≤ 1e-14, except where |log H| is in the hundreds (rewards ±700), where it is the
+    float64 resolution of log H (≤ 2.3e-13).
 
     Examples
     --------
