@@ -45,7 +45,7 @@ from selfconsume.theory import (
     curation_H_logistic,
 )
 
-from ._timing import interleaved, make_row, mean_z, summary
+from ._timing import interleaved, make_row, mean_z
 
 __all__ = [
     "run",

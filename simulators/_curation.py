@@ -97,15 +97,18 @@ class CurationChain:
         """:math:`\\mathbb E_{p_t}[e^r]` (or its log, finite for any reward), shape (reps, len(t))."""
         top = self.top_reward
         val = self.p @ np.exp(self.reward - top)
-        with np.errstate(divide="ignore"):
-            return top + np.log(val) if log else math.exp(top) * val
+        with np.errstate(divide="ignore", over="ignore"):
+            return top + np.log(val) if log else np.exp(top) * val
 
-    def var_exp_reward(self) -> np.ndarray:
-        """:math:`\\mathrm{Var}_{p_t}[e^r]` from centred terms, shape (reps, len(t))."""
+    def var_exp_reward(self, *, log=False) -> np.ndarray:
+        """:math:`\\mathrm{Var}_{p_t}[e^r]` from centred terms (or its log, finite for any reward),
+        shape (reps, len(t))."""
         top = self.top_reward
         w = np.exp(self.reward - top)
         mu = self.p @ w
-        return math.exp(2 * top) * np.einsum("...m,...m->...", self.p, (w - mu[..., None]) ** 2)
+        v = np.einsum("...m,...m->...", self.p, (w - mu[..., None]) ** 2)
+        with np.errstate(divide="ignore", over="ignore"):
+            return 2 * top + np.log(v) if log else np.exp(2 * top) * v
 
     def gini(self) -> np.ndarray:
         """Gini–Simpson diversity :math:`1-\\sum_xp_t(x)^2`, shape (reps, len(t))."""

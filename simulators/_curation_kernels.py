@@ -362,7 +362,6 @@ def _curate_atoms(p, level, lv, K, out):
         qs[i] = qlev[idx[i]] / tot
     logH = np.empty(ns)
     if K == np.inf:
-        mx = 0.0
         acc = 0.0
         for i in range(ns):
             acc += qs[i] * math.exp(lw[i])

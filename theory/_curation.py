@@ -538,6 +538,11 @@ def tilt(p0, reward, t):
 # --------------------------------------------------------------------------- moments and bounds
 
 
+def _exp(x):
+    """e^x as a float, ``inf`` past the float64 range (the log forms stay finite)."""
+    return math.exp(x) if x < 709.78 else math.inf
+
+
 def _shifted_moments(p, r):
     """(r*, E_p w, Var_p w) with w = e^{r − r*}, r* the top of the support (Var from centred terms)."""
     pos = p > 0
@@ -560,7 +565,7 @@ def expected_exp_reward(p, reward, *, log=False):
     """
     p, r = _check_p_reward(p, reward)
     top, mu, _ = _shifted_moments(p, r)
-    return top + math.log(mu) if log else math.exp(top) * mu
+    return top + math.log(mu) if log else _exp(top) * mu
 
 
 def variance_exp_reward(p, reward, *, log=False):
@@ -578,7 +583,7 @@ def variance_exp_reward(p, reward, *, log=False):
     top, _, var = _shifted_moments(p, r)
     if log:
         return 2 * top + math.log(var) if var > 0 else -math.inf
-    return math.exp(2 * top) * var
+    return _exp(2 * top) * var if var > 0 else 0.0
 
 
 def bound_lemma22_gain(p, reward, K, *, upper=False, log=False):
@@ -623,7 +628,7 @@ def bound_lemma22_gain(p, reward, K, *, upper=False, log=False):
     scale = 2 * top - float(r[p > 0].min()) if upper else top
     if log:
         return math.log(f) + scale + math.log(var) if f > 0 and var > 0 else -math.inf
-    return f * var * math.exp(scale) if scale < 709 else (math.inf if f * var > 0 else 0.0)
+    return f * var * _exp(scale) if f * var > 0 else 0.0
 
 
 @functools.cache
@@ -696,7 +701,7 @@ def bound_thm23(p_ref, reward, K, lam, *, sharp=False):
     top, mu, var = _shifted_moments(p, r)
     f = 1.0 if K == math.inf else (K - 1) / K
     factor = lam / (1 + lam) if sharp else lam / (1 + lam) ** 3
-    return math.exp(top) * (mu + factor * f * var)
+    return _exp(top) * (mu + factor * f * var)
 
 
 @functools.cache
@@ -779,13 +784,17 @@ def bound_thm24(K, lam, *, t=None):
         return 0.0
     if K == math.inf:
         return math.inf
-    one_minus_rho = (1.0 - lam * (K - 1)) / (1.0 + lam)
-    rho = 1.0 - one_minus_rho
-    if abs(one_minus_rho) < 1e-9:  # Σ_{i<t} ρ^i to second order in 1 − ρ
-        geo = t * (1.0 - (t - 1) * one_minus_rho / 2.0)
-    else:
-        geo = -math.expm1(t * math.log1p(-one_minus_rho)) / one_minus_rho
-    return math.log1p(lam * (K - 1) / (1.0 + lam) * geo)
+    # log c_t = log(1 + A Σ_{i<t} ρ^i), A = λ(K−1)/(1+λ), with δ = 1 − ρ computed directly:
+    # Σ_{i<t} ρ^i = −expm1(t log1p(−δ))/δ has no cancellation for any δ ≠ 0.
+    A = lam * (K - 1) / (1.0 + lam)
+    delta = (1.0 - lam * (K - 1)) / (1.0 + lam)
+    if delta == 0.0:
+        return math.log1p(A * t)
+    L = t * math.log1p(-delta)  # t log ρ
+    if L > 30.0:  # ρ > 1 and ρ^t huge: stay in log space
+        log_geo = L + math.log(-math.expm1(-L)) - math.log(-delta)
+        return float(np.logaddexp(0.0, math.log(A) + log_geo))
+    return math.log1p(A * (-math.expm1(L) / delta))
 
 
 # --------------------------------------------------------------------------- convergence
@@ -961,7 +970,7 @@ def mixed_fixed_point_inf(p_ref, reward, lam):
     top = float(r[pos].max())
     if lam == 0:
         _, mu, _ = _shifted_moments(p, r)
-        return MixedFixedPoint(p.copy(), math.exp(top) * mu, top + math.log(mu))
+        return MixedFixedPoint(p.copy(), _exp(top) * mu, top + math.log(mu))
     q = p[pos]
     one_minus_w = -np.expm1(r[pos] - top)  # 1 − w, exact for w near 1
     a = 1.0 + lam
@@ -979,4 +988,4 @@ def mixed_fixed_point_inf(p_ref, reward, lam):
     out[pos] = q / denom(d)
     y = a - d  # = λ/z with z = Z e^{−r*}
     log_Z = top + math.log(lam) - math.log(y)
-    return MixedFixedPoint(out, math.exp(log_Z) if log_Z < 709 else math.inf, log_Z)
+    return MixedFixedPoint(out, _exp(log_Z), log_Z)

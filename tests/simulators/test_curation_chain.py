@@ -185,6 +185,8 @@ def test_extreme_rewards_finite_samples():
     for method in ("exact", "luce"):
         res = simulate_curation(p, r, 8, 5, n=100, reps=10, method=method, rng=0)
         assert np.all(np.isfinite(res.p))
+        assert np.all(np.isfinite(res.mean_exp_reward(log=True))) and np.all(res.var_exp_reward(log=True) < 1400)
+        assert np.all(np.isfinite(res.to_frame()["log_mean_exp_reward"]))
         np.testing.assert_allclose(res.p.sum(axis=-1), 1.0, atol=1e-12)
     # candidates all far below the top of the support: the Luce fallback in log space
     p = np.array([1e-9, 1 - 1e-9])

@@ -201,6 +201,13 @@ def test_thm24_sequence_matches_numeric_twin():
     # at the threshold λ(K−1) = 1 the closed form is 0/0; the numeric twin uses c_eq = 1 + t/(1+λ)
     assert bound_thm24(3, 0.5, t=10) == pytest.approx(math.log(1 + 10 / 1.5), rel=1e-12)
     assert sp.simplify(c_eq - (1 + t / (1 + lam))) == 0
+    # large t on both sides of the threshold (ρ^t overflows above it), against mpmath
+    with mp.workdps(50):
+        for Kv, lv, tv in [(3, 0.5 + 1e-12, 10**6), (3, 0.5 - 1e-12, 10**6), (4, 0.5, 5000), (2, 0.9, 10**7)]:
+            lam_, K_ = mp.mpf(lv), mp.mpf(Kv)
+            rho = lam_ * K_ / (1 + lam_)
+            c = 1 + lam_ * (K_ - 1) / (1 + lam_) * (1 - rho**tv) / (1 - rho)
+            assert bound_thm24(Kv, lv, t=tv) == pytest.approx(float(mp.log(c)), rel=1e-12)
     assert bound_thm24(4, 0.3) == pytest.approx(-math.log(0.1), rel=1e-14)
     assert bound_thm24(4, 0.5) == math.inf and bound_thm24(np.inf, 0.1) == math.inf and bound_thm24(5, 0.0) == 0.0
 
@@ -269,6 +276,10 @@ def test_moments_extreme_rewards_finite():
     assert variance_exp_reward(p, r, log=True) == pytest.approx(1400 - math.log(4), rel=1e-15)
     assert math.isfinite(bound_lemma22_gain(p, r, 4)) and math.isfinite(bound_lemma22_gain(p, r, 4, upper=True, log=True))
     assert variance_exp_reward([1.0, 0.0], [1.0, 2.0], log=True) == -math.inf
+    # the linear forms overflow to inf (never raise); the log forms stay exact
+    assert variance_exp_reward(p, r) == math.inf and bound_lemma22_gain(p, r, 4, upper=True) == math.inf
+    assert expected_exp_reward([0.5, 0.5], [0.0, 720.0]) == math.inf
+    assert bound_thm23([0.5, 0.5], [0.0, 720.0], 4, 0.5) == math.inf
 
 
 BAD = [
