@@ -21,7 +21,7 @@ from ._timing import ROW_KEYS, machine_facts, make_row
 __all__ = ["run_benchmarks", "write_report"]
 
 #: Rough wall-clock seconds of the curation benchmarks (only used for the progress bar's ETA).
-_CURATION_ESTIMATE = {True: 20.0, False: 60.0}
+_CURATION_ESTIMATE = {True: 35.0, False: 75.0}
 
 #: Written by another developer; the suite runs without it.
 _CURATION = f"{__package__}._curation"
