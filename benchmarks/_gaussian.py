@@ -54,8 +54,8 @@ def _thread_counts(w: int) -> list[int]:
 def _kernel_runner(method, n, reps, generations, workers, seed=_SEED):
     """The simulator's block/pool scheme around its 1-D block routine
     (:func:`selfconsume.simulators._gaussian.chain_1d_block`), outputs preallocated once:
-    the chain's own cost without the front function's validation, fresh output arrays and
-    per-block output transforms. Returns ``(L, M)`` in standardised units (μ0 = 0, σ0 = 1)."""
+    the chain's own cost without the front function's validation and fresh output arrays.
+    Returns ``(L, M)`` at μ0 = 0, σ0 = 1."""
     blocks = replicate_blocks(reps)
     L = np.empty((reps, generations + 1))
     M = np.empty((reps, generations + 1))
@@ -84,9 +84,9 @@ def bench_exact_vs_limit(*, n=10, reps=1024, generations=2000, workers=None, rep
     Target (benchmarks.md): ≥ 50% of the raw gamma-variate throughput. ``ours`` is
     :func:`simulate_gaussian` end to end; the limit draws the same χ² variates with the
     same blocks and pool, through the same fast χ² draw as the kernel
-    (:func:`._limits.pooled_chisquare`). A diagnostic row times the kernel alone (same
-    block/pool scheme, outputs preallocated once, no output transforms) in the same
-    interleaved loop, to separate the front function's share.
+    (:func:`._limits.pooled_chisquare`). A diagnostic row times the block routine alone
+    (same block/pool scheme, outputs preallocated once) in the same interleaved loop, to
+    separate the front function's share.
     """
     w = _workers(workers)
     steps = reps * generations
@@ -108,12 +108,10 @@ def bench_exact_vs_limit(*, n=10, reps=1024, generations=2000, workers=None, rep
                                    f"only the χ² variates (fast chisquare, as the kernel); {note}"))
         rows.append(make_row(wl + " (kernel only)", f"chain steps/s vs raw χ²_{n - 1} variates/s, {nt} thread(s)",
                              kern_rate, lim_rate, rk,
-                             notes=f"chain_1d_block (draws, log, cumsum, exp, mean walk) via run_blocks into "
-                                   f"arrays allocated once; the rest of simulate_gaussian (validation, one "
-                                   f"fresh output allocation and its first touch, the per-block transforms "
-                                   f"σ0·S, L+log σ0, μ0+σ0·M in the "
-                                   f"workers) takes {1 - t['kernel'].min() / t['ours'].min():.0%} of end to "
-                                   f"end; {notek}"))
+                             notes=f"chain_1d_block (draws, log, cumsum, exp, mean walk + output map) via "
+                                   f"run_blocks into arrays allocated once; the rest of simulate_gaussian "
+                                   f"(validation, one fresh output allocation and its first touch) takes "
+                                   f"{1 - t['kernel'].min() / t['ours'].min():.0%} of end to end; {notek}"))
     return rows
 
 
@@ -194,7 +192,7 @@ def _baseline_note(done_paths, paths, sizes, total, unit="path", per_unit=None) 
     return (f"baseline ran {full} {paths} paths in {len(sizes)} chunk(s) ({total:.3g} s in all); "
             f"its time = best chunk's cost per {unit}"
             + (f" ({per_unit * 1e6:.0f} µs)" if per_unit is not None else "")
-            + f" × the workload; ")
+            + " × the workload; ")
 
 
 def bench_exact_vs_refit(*, workloads=((10, 1000, 200, None), (1000, 100, 1000, None)), workers=None,
@@ -386,8 +384,8 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
 
     Diagnostic rows: ``ours`` = seconds of one component, ``reference`` = the end-to-end
     call on ``workers`` threads, ``ratio`` = the component's share. Components are timed
-    separately (interleaved) and on one thread, while the kernel and the output transforms
-    run in the worker threads in a call, so shares need not add up to 1. ``cold_start``
+    separately (interleaved) and on one thread, while the block routine runs in the worker
+    threads in a call, so shares need not add up to 1. ``cold_start``
     also times, in a fresh interpreter, the import and the first call (numba cache load,
     thread start of the persistent pool).
     """
@@ -400,48 +398,30 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
     M = np.empty((reps, T1))
     S = np.empty((reps, T1))
     children = np.random.default_rng(_SEED).spawn(nb)
-    chain_1d_block("exact", children[0], n, divisor, L, M, S)  # realistic values for the transforms
-
     def kernel_serial():
         for b, g in zip(blocks, children):
             sl = slice(b.start, b.stop)
             chain_1d_block("exact", g, n, divisor, L[sl], M[sl], S[sl])
 
-    def transforms_block(sl):
-        # simulate_gaussian's per-block transforms with μ0 = 0, σ0 = 1 (the same operations
-        # at any μ0, σ0; these leave S, L and M unchanged, so repeats see the same values).
-        S[sl] *= 1.0
-        L[sl] += 0.0
-        M[sl] *= 1.0
-        M[sl] += 0.0
-
-    def transforms():
-        for b in blocks:
-            transforms_block(slice(b.start, b.stop))
-
-    # Allocation: the 1-D path allocates 3 full-size arrays (L, M, S) per call and the kernel
-    # and transforms write them block by block. Timed as that sequence into 3 fresh arrays
+    # Allocation: the 1-D path allocates its 3 outputs (L, M, S) in one buffer per call and
+    # the block routine (output map included) writes them block by block. Timed as that sequence into 3 fresh arrays
     # minus the same into arrays allocated once.
     # Whether fresh arrays page-fault on every call depends on the allocator's state (glibc's
     # adaptive mmap/trim thresholds), so the page faults per call are reported as well.
     n_out = 3
 
-    def kernel_transforms(L_, M_, S_):
+    def blocks_into(L_, M_, S_):
         for b, g in zip(blocks, children):
             sl = slice(b.start, b.stop)
             chain_1d_block("exact", g, n, divisor, L_[sl], M_[sl], S_[sl])
-            S_[sl] *= 1.0
-            L_[sl] += 0.0
-            M_[sl] *= 1.0
-            M_[sl] += 0.0
 
-    existing = [np.empty((reps, T1)) for _ in range(n_out)]
+    existing = np.empty((n_out, reps, T1))
 
     def fresh_outputs():
-        kernel_transforms(*[np.empty((reps, T1)) for _ in range(n_out)])
+        blocks_into(*np.empty((n_out, reps, T1)))
 
     def reused_outputs():
-        kernel_transforms(*existing)
+        blocks_into(*existing)
 
     def front():
         g = as_generator(_SEED)
@@ -456,7 +436,6 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
         "pool": lambda: run_blocks(lambda b, g: None, blocks, np.random.default_rng(_SEED), workers=w),
         "fresh": fresh_outputs,
         "reused": reused_outputs,
-        "transforms": transforms,
         "front": front,
     }
     t = interleaved(fns, repeats)
@@ -476,22 +455,19 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
                  notes=f"{steps / e2e:.3g} steps/s on {w} threads vs {steps / best['e2e_1']:.3g} on 1; "
                        f"best of {repeats} interleaved"),
         make_row(wl + ": kernel, all blocks serially", met, best["kernel"], e2e, best["kernel"] / e2e,
-                 notes=f"{steps / best['kernel']:.3g} steps/s on one thread, no pool (split over the "
+                 notes=f"chain_1d_block (draws, log, cumsum, exp, mean walk fused with the output map); "
+                       f"{steps / best['kernel']:.3g} steps/s on one thread, no pool (split over the "
                        f"workers in a call)"),
         make_row(wl + ": Generator spawning", met, best["spawn"], e2e, best["spawn"] / e2e,
                  notes=f"default_rng(seed).spawn({nb})"),
         make_row(wl + ": pool scheduling", met, best["pool"], e2e, best["pool"] / e2e, notes=pool_note),
         make_row(wl + ": allocation + page faults of the outputs", met, alloc, e2e, alloc / e2e,
-                 notes=f"kernel + transforms block by block on one thread into {n_out} fresh (reps, T+1) arrays "
+                 notes=f"block routine on one thread into a fresh ({n_out}, reps, T+1) buffer "
                        f"({best['fresh'] * 1e3:.3g} ms) minus the same into arrays allocated once "
                        f"({best['reused'] * 1e3:.3g} ms), floored at 0; minor page faults per call: "
                        f"{faults['fresh']:.0f} fresh, {faults['reused']:.0f} reused, {faults['e2e_w']:.0f} in "
                        f"simulate_gaussian ({n_out * reps * T1 * 8 // 4096} pages of outputs); they depend on "
                        "the allocator's state"),
-        make_row(wl + ": output transforms", met, best["transforms"], e2e, best["transforms"] / e2e,
-                 notes="σ0·e^L into S, L + log σ0, μ0 + σ0·M in place, block by block on one thread after "
-                       "the kernel; in a call they run in the workers right after each block's kernel, "
-                       "while the block is in cache"),
         make_row(wl + ": rng normalisation", met, best["front"], e2e, best["front"] / e2e,
                  notes="as_generator, seed_info, replicate_blocks"),
     ]

@@ -100,10 +100,11 @@ class GaussianChain:
         return df
 
 
-def chain_1d_block(method, g, n, divisor, L, M, S):
-    """One replicate block of the fully synthetic 1-D chain, in standardised units.
+def chain_1d_block(method, g, n, divisor, L, M, S, mu0=0.0, sigma0=1.0):
+    """One replicate block of the fully synthetic 1-D chain.
 
-    Writes ``L = log(σ_t/σ_0)``, ``M = (μ_t − μ_0)/σ_0`` and ``S = e^L`` (rows = replicates).
+    Writes ``L = log σ_t``, ``M = μ_t`` and ``S = σ_t`` (rows = replicates), computed in
+    standardised units and mapped back by one multiplication/addition each.
     ``method="exact"`` runs the split pipeline of :mod:`._gaussian_kernels` (compiled draws,
     vectorised ``log``/``exp``, compiled cumulative sums); ``"samples"`` the literal loop.
     """
@@ -111,11 +112,10 @@ def chain_1d_block(method, g, n, divisor, L, M, S):
         _k.gauss1d_exact_draws(g, n, divisor, L, M)
         np.log(L, out=L)
         _k.half_cumsum_rows(L)
-        np.exp(L, out=S)
-        _k.mean_walk_rows(M, S, 1.0 / math.sqrt(n))
     else:
         _k.gauss1d_samples(g, n, divisor, L, M)
-        np.exp(L, out=S)
+    np.exp(L, out=S)
+    _k.finish_rows(L, M, S, method == "exact", 1.0 / math.sqrt(n), mu0, sigma0, math.log(sigma0))
 
 
 def simulate_gaussian(
@@ -234,19 +234,10 @@ def simulate_gaussian(
         # One allocation for the three outputs: freeing three large arrays returns them to
         # the OS and the next call page-faults them in again.
         L, M, S = np.empty((3, reps, T1))
-        log_s0 = math.log(sigma0)
 
         def work(b, g):
             sl = slice(b.start, b.stop)
-            Lb, Mb, Sb = L[sl], M[sl], S[sl]
-            chain_1d_block(method, g, n, divisor, Lb, Mb, Sb)
-            # Map standardised units back per block, in the worker, while the block is in
-            # cache: σ = σ0·e^L, log σ = L + log σ0, μ = μ0 + σ0·M (one rounding each, so the
-            # scale/shift equivariance stays bit-exact).
-            Sb *= sigma0
-            Lb += log_s0
-            Mb *= sigma0
-            Mb += mu0
+            chain_1d_block(method, g, n, divisor, L[sl], M[sl], S[sl], mu0, sigma0)
 
         run_blocks(work, blocks, gen, workers=workers, progress=progress, desc="gaussian chain")
         return GaussianChain(n, generations, reps, dim, mu0, sigma0, estimator, method, seed,
