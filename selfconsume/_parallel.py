@@ -8,9 +8,10 @@ block draws, so the same seed gives bit-identical arrays on 1 or 64 threads.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor, FIRST_COMPLETED, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,9 +80,12 @@ def run_blocks(fn, blocks, gen: np.random.Generator, *, workers=None, progress=F
 
     ``fn`` writes its results into preallocated arrays (disjoint slices per block) and
     should release the GIL (a ``nogil`` kernel). Children generators are spawned in block
-    order from ``gen`` before any work starts, so the streams are fixed by the seed alone.
-    ``progress`` shows a tqdm bar with an ETA. On ``KeyboardInterrupt`` pending blocks are
-    cancelled and the interrupt propagates.
+    order from ``gen`` before any work starts, so the streams are fixed by the seed alone,
+    whichever thread runs which block. ``workers − 1`` pool threads and the calling thread
+    pull blocks from a shared counter (one task per thread, not one per block: cheaper to
+    schedule). ``progress`` shows a tqdm bar with an ETA. On ``KeyboardInterrupt`` (or an
+    error in a block) no new block starts, running blocks finish, and the exception
+    propagates.
     """
     blocks = list(blocks)
     children = gen.spawn(len(blocks))
@@ -100,20 +104,38 @@ def run_blocks(fn, blocks, gen: np.random.Generator, *, workers=None, progress=F
                 if bar is not None:
                     bar.update(1)
             return
-        pool = _pool(min(workers, len(blocks)))
-        futures = {pool.submit(fn, b, child) for b, child in zip(blocks, children)}
+        counter = itertools.count()  # next() on it is atomic under the GIL
+        stop = threading.Event()
+        errors: list[BaseException] = []
+
+        def drain():
+            while not stop.is_set():
+                i = next(counter)
+                if i >= len(blocks):
+                    return
+                try:
+                    fn(blocks[i], children[i])
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller below
+                    errors.append(exc)
+                    stop.set()
+                    return
+                if bar is not None:
+                    bar.update(1)
+
+        helpers = [_pool(workers - 1).submit(drain) for _ in range(min(workers, len(blocks)) - 1)]
         try:
-            while futures:
-                done, futures = wait(futures, return_when=FIRST_COMPLETED)
-                for f in done:
-                    f.result()
-                    if bar is not None:
-                        bar.update(1)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            wait(futures)  # running blocks finish writing before the caller's arrays go away
-            raise
+            drain()
+        finally:
+            stop.set()  # every block is claimed by now, or we are unwinding: start no more
+            while True:
+                try:
+                    wait(helpers)  # blocks still running finish writing before the arrays go away
+                    break
+                except KeyboardInterrupt as exc:
+                    stop.set()
+                    errors.append(exc)
+        if errors:
+            raise errors[0]
     finally:
         if bar is not None:
             bar.close()
