@@ -30,7 +30,7 @@ _TRUTHS_EXP = (("laplace", lambda: th.laplace_truth(1.0, 2.0)), ("t6", lambda: t
 
 
 def _lam_value(expr, lam):
-    return np.array(sp.lambdify(th.LAM, expr, "numpy")(lam), dtype=float)
+    return np.array(sp.lambdify(th.lam_sym, expr, "numpy")(lam), dtype=float)
 
 
 @register_claim(
@@ -63,7 +63,7 @@ def _exact_jacobian(ctx):
     # the general statement, symbolically: any k-parameter exponential family
     for k in (1,):  # k = 2 is in the tests (1 s more of sympy)
         J = th.jacobian_expr(th.abstract_exponential_family(k))
-        gap = sp.simplify(J - th.LAM / (1 + th.LAM) * sp.eye(k))
+        gap = sp.simplify(J - th.lam_sym / (1 + th.lam_sym) * sp.eye(k))
         out.append(Comparison(f"sympy: J − λ/(1+λ)I for the generic {k}-parameter exponential family", 0.0,
                               0.0 if gap == sp.zeros(k, k) else math.inf, tol=0.0,
                               note="η·T(x) − ψ(η) + log h(x) with undefined T, ψ, h"))

@@ -8,5 +8,6 @@ and wraps the result in a frozen dataclass with ``.to_frame()``.
 from . import _curation
 from ._curation import *  # noqa: F401,F403
 from ._gaussian import GaussianChain, simulate_gaussian
+from ._regression import RegressionChain, simulate_regression
 
-__all__ = ["simulate_gaussian", "GaussianChain", *_curation.__all__]
+__all__ = ["simulate_gaussian", "GaussianChain", "simulate_regression", "RegressionChain", *_curation.__all__]

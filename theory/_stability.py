@@ -42,7 +42,7 @@ from selfconsume._validation import check_choice, check_int, check_real
 
 __all__ = [
     # symbols and laws
-    "X", "LAM", "DATA_DENSITY",
+    "x_sym", "lam_sym", "data_density_sym",
     "Family", "Truth",
     "gaussian_family", "exponential_family", "student_t_family", "mixture_weight_family",
     "abstract_exponential_family",
@@ -72,6 +72,9 @@ X = sp.Symbol("x", real=True)
 LAM = sp.Symbol("lambda", nonnegative=True)
 #: The (abstract) density q(x) of p_data in symbolic expectations E_data[f] = ∫ q f dx.
 DATA_DENSITY = sp.Function("q")
+# Public names of the symbols (``x_sym`` like the Gaussian module's ``n_sym``): short
+# capitals are kept for this module's own formulas only.
+x_sym, lam_sym, data_density_sym = X, LAM, DATA_DENSITY
 _P = sp.Function("p")  # the model density p_θ(x), abstract while differentiating
 
 ALPHA = sp.Symbol("alpha", positive=True)

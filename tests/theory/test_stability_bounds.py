@@ -9,7 +9,7 @@ from hypothesis import assume, example, given, settings, strategies as st
 from scipy import integrate, stats
 
 from selfconsume.theory import (
-    LAM, condition_B, condition_F, gaussian_truth, iterate_retraining_map, laplace_truth, mixture_truth,
+    lam_sym, condition_B, condition_F, gaussian_truth, iterate_retraining_map, laplace_truth, mixture_truth,
     mixture_weight_family, model_constants, rho_B, rho_B_expr, rho_F, rho_F_expr, rho_sharp, rho_sharp_expr,
     stability_boundary, stability_jacobian, student_t_family, student_t_truth,
 )
@@ -24,14 +24,14 @@ def _sub(expr):
 
 def test_rho_expressions_and_their_ordering_symbolically():
     rb, rf, rs = _sub(rho_B_expr()), _sub(rho_F_expr()), _sub(rho_sharp_expr())
-    assert sp.simplify(rb - LAM * (a + e * L) / (a - LAM * (a + e * L))) == 0
-    assert sp.simplify(rf - LAM * (a + e * L) / (a + LAM * (a - e * L))) == 0
-    assert sp.simplify(rs - LAM / (1 + LAM) * (1 + L * e / (a + LAM * (a - L * e)))) == 0
+    assert sp.simplify(rb - lam_sym * (a + e * L) / (a - lam_sym * (a + e * L))) == 0
+    assert sp.simplify(rf - lam_sym * (a + e * L) / (a + lam_sym * (a - e * L))) == 0
+    assert sp.simplify(rs - lam_sym / (1 + lam_sym) * (1 + L * e / (a + lam_sym * (a - L * e)))) == 0
     # ρ_F − ρ_♯ and ρ_B − ρ_F are products of factors that are ≥ 0 where the denominators are > 0
-    assert sp.simplify(rf - rs - 2 * LAM**2 * L * e / ((1 + LAM) * (a + LAM * (a - L * e)))) == 0
-    assert sp.simplify(rb - rf - 2 * LAM**2 * a * (a + L * e) / ((a - LAM * (a + L * e)) * (a + LAM * (a - L * e)))) == 0
+    assert sp.simplify(rf - rs - 2 * lam_sym**2 * L * e / ((1 + lam_sym) * (a + lam_sym * (a - L * e)))) == 0
+    assert sp.simplify(rb - rf - 2 * lam_sym**2 * a * (a + L * e) / ((a - lam_sym * (a + L * e)) * (a + lam_sym * (a - L * e)))) == 0
     # well specified: ρ_F = λ/(1+λ) (the exact Jacobian), ρ_B = λ/(1−λ)
-    assert sp.simplify(rf.subs(e, 0) - LAM / (1 + LAM)) == 0 and sp.simplify(rb.subs(e, 0) - LAM / (1 - LAM)) == 0
+    assert sp.simplify(rf.subs(e, 0) - lam_sym / (1 + lam_sym)) == 0 and sp.simplify(rb.subs(e, 0) - lam_sym / (1 - lam_sym)) == 0
 
 
 pos = st.floats(1e-3, 1e2)

@@ -8,7 +8,7 @@ import sympy as sp
 from scipy import integrate, stats
 
 from selfconsume.theory import (
-    DATA_DENSITY, LAM, X, abstract_exponential_family, exponential_family, fixed_point, gaussian_family,
+    data_density_sym, lam_sym, x_sym, abstract_exponential_family, exponential_family, fixed_point, gaussian_family,
     gaussian_truth, iterate_retraining_map, jacobian_expr, laplace_truth, mixture_truth, mixture_weight_family,
     model_constants, retraining_map, stability_jacobian, student_t_family, student_t_truth, truth_from_scipy,
 )
@@ -45,7 +45,7 @@ def test_fixed_point_mixture_truth_and_scipy_truth():
 
 def test_exponential_family_fixed_point_and_derived_partition():
     fam = exponential_family()
-    assert sp.simplify(fam.logpdf - (fam.params[0] * X**2 - sp.log(sp.sqrt(sp.pi) / sp.sqrt(-fam.params[0])))) == 0
+    assert sp.simplify(fam.logpdf - (fam.params[0] * x_sym**2 - sp.log(sp.sqrt(sp.pi) / sp.sqrt(-fam.params[0])))) == 0
     for truth, dist in TRUTHS.values():
         eta = fixed_point(fam, truth)[0]
         assert eta == pytest.approx(-1.0 / (2.0 * dist.moment(2)), rel=1e-12)
@@ -79,7 +79,7 @@ def test_gaussian_iterates_contract_exactly_at_lambda_over_one_plus_lambda():
 def test_jacobian_expr_of_exponential_families_is_lambda_over_one_plus_lambda(fam):
     J = jacobian_expr(fam)
     k = fam.dim
-    assert sp.simplify(J - LAM / (1 + LAM) * sp.eye(k)) == sp.zeros(k, k)
+    assert sp.simplify(J - lam_sym / (1 + lam_sym) * sp.eye(k)) == sp.zeros(k, k)
 
 
 def test_jacobian_expr_nonexponential_evaluates_to_the_quadrature_jacobian():
@@ -88,12 +88,12 @@ def test_jacobian_expr_nonexponential_evaluates_to_the_quadrature_jacobian():
     fam, truth, lam = student_t_family(4.0), laplace_truth(0.2, 1.3), 1.7
     J = jacobian_expr(fam)
     tstar = fixed_point(fam, truth)
-    sub = {fam.params[0]: sp.Float(tstar[0], 30), LAM: lam}
+    sub = {fam.params[0]: sp.Float(tstar[0], 30), lam_sym: lam}
 
     def ev(I):
         f = I.function.subs(sub)
-        if f.has(DATA_DENSITY(X)):
-            g = sp.lambdify(X, f.subs(DATA_DENSITY(X), 1))
+        if f.has(data_density_sym(x_sym)):
+            g = sp.lambdify(x_sym, f.subs(data_density_sym(x_sym), 1))
             pdf = lambda x: stats.laplace.pdf(x, 0.2, 1.3) * g(x)  # noqa: E731
             return integrate.quad(pdf, -np.inf, 0.2, epsabs=1e-14)[0] + integrate.quad(pdf, 0.2, np.inf, epsabs=1e-14)[0]
         return float(sp.Integral(f, *I.limits).evalf(20))
