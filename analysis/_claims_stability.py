@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 
 from selfconsume import theory as th
-from selfconsume.simulators._regression import simulate_regression
+from selfconsume.simulators import simulate_regression
 
 from ._claims import Comparison, register_claim
 from ._stats import mean_se

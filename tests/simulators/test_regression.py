@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from scipy import stats
 
 from selfconsume.analysis import FAMILY_LEVEL, ks_critical, mean_se, z_bonferroni
-from selfconsume.simulators._regression import RegressionChain, simulate_regression
+from selfconsume.simulators import RegressionChain, simulate_regression
 from selfconsume.theory import expected_regression_risk
 
 # reps ≤ 64 is one replicate block, driven by the first child of the seed's SeedSequence; the
