@@ -126,9 +126,13 @@ def test_registry_metadata_is_complete():
         assert "." in c.id
 
 
-def test_readme_lists_every_claim():
+def test_readme_claims_table_is_current():
+    """The README's table is the registry's (refresh: python -m selfconsume.analysis._verify)."""
     from pathlib import Path
+
+    from selfconsume.analysis._verify import claims_table_markdown
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     missing = [c.id for c in list_claims() if f"`{c.id}`" not in readme]
     assert not missing, f"README claims table lacks {missing}"
+    assert claims_table_markdown() in readme
