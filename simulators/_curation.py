@@ -11,6 +11,7 @@ import pandas as pd
 from selfconsume._parallel import as_generator, replicate_blocks, run_blocks, seed_info
 from selfconsume._validation import check_choice, check_int
 
+from ._common import readonly
 from . import _curation_kernels as _k
 
 __all__ = ["simulate_curation", "CurationChain"]
@@ -27,10 +28,6 @@ def _theory():
     return _curation
 
 
-def _readonly(a):
-    if a is not None and a.flags.writeable:
-        a.setflags(write=False)
-    return a
 
 
 @dataclass(frozen=True)
@@ -267,8 +264,8 @@ def simulate_curation(p0, reward, K, generations, *, lam=None, p_ref=None, n=Non
         out = path if record == "all" else path[-1:].copy()
         p = np.broadcast_to(out, (reps,) + out.shape)
         t = np.arange(T1) if record == "all" else np.array([generations])
-        return CurationChain(K, lam, None, reps, generations, "population", record, seed, _readonly(r),
-                             _readonly(p0), _readonly(p_ref), _readonly(p), _readonly(t), None)
+        return CurationChain(K, lam, None, reps, generations, "population", record, seed, readonly(r),
+                             readonly(p0), readonly(p_ref), readonly(p), readonly(t), None)
 
     mixed = lam is not None
     kept = int(math.floor(lam * n)) if mixed else n
@@ -282,5 +279,5 @@ def simulate_curation(p0, reward, K, generations, *, lam=None, p_ref=None, n=Non
 
     run_blocks(work, replicate_blocks(reps), gen, workers=workers, progress=progress, desc="curation chain")
     t = np.arange(T1) if record == "all" else np.array([generations])
-    return CurationChain(K, lam, n, reps, generations, method, record, seed, _readonly(r), _readonly(p0),
-                         _readonly(p_ref), _readonly(out), _readonly(t), _readonly(fix))
+    return CurationChain(K, lam, n, reps, generations, method, record, seed, readonly(r), readonly(p0),
+                         readonly(p_ref), readonly(out), readonly(t), readonly(fix))

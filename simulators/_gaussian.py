@@ -11,6 +11,7 @@ import pandas as pd
 from selfconsume._parallel import as_generator, seed_info, replicate_blocks, run_blocks
 from selfconsume._validation import check_choice, check_int, check_real
 
+from ._common import readonly
 from . import _gaussian_kernels as _k
 from . import _mixing_kernels as _mk
 
@@ -21,10 +22,6 @@ METHODS = ("exact", "samples")
 WORKFLOWS = ("replace", "accumulate", "accumulate-subsample")
 
 
-def _readonly(a):
-    if a is not None:
-        a.setflags(write=False)
-    return a
 
 
 @dataclass(frozen=True)
@@ -241,7 +238,7 @@ def simulate_gaussian(
 
         run_blocks(work, blocks, gen, workers=workers, progress=progress, desc="gaussian chain")
         return GaussianChain(n, generations, reps, dim, mu0, sigma0, estimator, method, seed,
-                             mu=_readonly(M), sigma=_readonly(S), log_sigma=_readonly(L))
+                             mu=readonly(M), sigma=readonly(S), log_sigma=readonly(L))
 
     M = np.empty((reps, T1, dim))
     logdet = np.empty((reps, T1))
@@ -264,8 +261,8 @@ def simulate_gaussian(
     logdet = logdet + 2.0 * dim * math.log(sigma0)
     trace = trace * sigma0**2
     return GaussianChain(n, generations, reps, dim, mu0, sigma0, estimator, method, seed,
-                         mu=_readonly(mu), logdet=_readonly(logdet), trace=_readonly(trace),
-                         cov=_readonly(cov * sigma0**2) if return_cov else None)
+                         mu=readonly(mu), logdet=readonly(logdet), trace=readonly(trace),
+                         cov=readonly(cov * sigma0**2) if return_cov else None)
 
 
 def _describe_truth(truth) -> str:
@@ -338,8 +335,8 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
     log_scale = math.log(scale)
     return GaussianChain(
         n, generations, reps, 1, mu0, sigma0, estimator, method, seed,
-        mu=_readonly(shift + scale * M), sigma=_readonly(scale * np.exp(L)), log_sigma=_readonly(L + log_scale),
+        mu=readonly(shift + scale * M), sigma=readonly(scale * np.exp(L)), log_sigma=readonly(L + log_scale),
         lam=lam, workflow=workflow, truth=tname,
-        real_mean=_readonly(shift + scale * real_mean),
-        real_sigma=_readonly(scale * np.sqrt(real_ss / (n - 1 if unbiased else n))),
+        real_mean=readonly(shift + scale * real_mean),
+        real_sigma=readonly(scale * np.sqrt(real_ss / (n - 1 if unbiased else n))),
     )

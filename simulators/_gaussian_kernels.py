@@ -33,6 +33,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ._common import cholesky_inplace
 from ._variates import chisquare, chisquare_consts
 
 __all__ = [
@@ -234,31 +235,6 @@ def gaussnd_exact(gen, n, divisor, M, logdet, trace, cov, want_cov):
 
 
 @njit(cache=True, nogil=True)
-def _cholesky_inplace(A):
-    """Lower Cholesky factor of a symmetric positive-definite A, in place (upper part zeroed).
-
-    Returns False if A is not numerically positive definite.
-    """
-    d = A.shape[0]
-    for j in range(d):
-        acc = A[j, j]
-        for k in range(j):
-            acc -= A[j, k] * A[j, k]
-        if not acc > 0.0:
-            return False
-        ljj = math.sqrt(acc)
-        A[j, j] = ljj
-        for i in range(j + 1, d):
-            acc = A[i, j]
-            for k in range(j):
-                acc -= A[i, k] * A[j, k]
-            A[i, j] = acc / ljj
-        for i in range(j):
-            A[i, j] = 0.0
-    return True
-
-
-@njit(cache=True, nogil=True)
 def gaussnd_samples(gen, n, divisor, M, logdet, trace, cov, want_cov):
     """The papers' d-D loop literally: n points from N(μ, Σ), refit mean and covariance.
 
@@ -311,7 +287,7 @@ def gaussnd_samples(gen, n, divisor, M, logdet, trace, cov, want_cov):
                 for k in range(i + 1):
                     acc += C[i, k] * zbar[k]
                 M[r, t, i] = M[r, t - 1, i] + es * acc
-            if not _cholesky_inplace(S):
+            if not cholesky_inplace(S):
                 return False
             for i in range(d):
                 hld += math.log(S[i, i])

@@ -25,6 +25,8 @@ import math
 import numpy as np
 from numba import njit
 
+from ._common import cholesky_inplace
+
 __all__ = ["regression_exact", "regression_samples"]
 
 
@@ -37,28 +39,6 @@ def _solve_lower_transpose(L, z, out):
         for k in range(i + 1, d):
             s -= L[k, i] * out[k]
         out[i] = s / L[i, i]
-
-
-@njit(cache=True, nogil=True)
-def _cholesky(A, L):
-    """Lower Cholesky factor of SPD A into L; False if not numerically positive definite."""
-    d = A.shape[0]
-    for j in range(d):
-        acc = A[j, j]
-        for k in range(j):
-            acc -= L[j, k] * L[j, k]
-        if not acc > 0.0:
-            return False
-        ljj = math.sqrt(acc)
-        L[j, j] = ljj
-        for i in range(j + 1, d):
-            acc = A[i, j]
-            for k in range(j):
-                acc -= L[i, k] * L[j, k]
-            L[i, j] = acc / ljj
-        for i in range(j):
-            L[i, j] = 0.0
-    return True
 
 
 @njit(cache=True, nogil=True)
@@ -114,7 +94,8 @@ def regression_samples(gen, T, d, sigma, accumulate, w_star, risk):
                 for a in range(T):
                     s += X[a, i] * X[a, j]
                 G[i, j] = s
-        if not _cholesky(G, C):
+        C[:, :] = G
+        if not cholesky_inplace(C):
             return False
         for i in range(d):
             w_prev[i] = w_star[i]
