@@ -187,6 +187,18 @@ def _record(C, s, half_logdet, t, r, logdet, trace, cov, want_cov):
 
 
 @njit(cache=True, nogil=True)
+def _start_path(C, M, r, logdet, trace, cov, want_cov):
+    """Path r starts at Σ_0 = I (C = I, log-scale 0, log det 0) and μ_0 = 0; returns (s, ½ log det)."""
+    d = C.shape[0]
+    C[:, :] = 0.0
+    for i in range(d):
+        C[i, i] = 1.0
+        M[r, 0, i] = 0.0
+    _record(C, 0.0, 0.0, 0, r, logdet, trace, cov, want_cov)
+    return 0.0, 0.0
+
+
+@njit(cache=True, nogil=True)
 def gaussnd_exact(gen, n, divisor, M, logdet, trace, cov, want_cov):
     """Exact-in-law d-D chain through the Bartlett decomposition of W_d(I, n−1).
 
@@ -206,14 +218,7 @@ def gaussnd_exact(gen, n, divisor, M, logdet, trace, cov, want_cov):
     for i in range(d):
         bs[i], cs[i] = chisquare_consts(n - 1.0 - i)
     for r in range(reps):
-        C[:, :] = 0.0
-        for i in range(d):
-            C[i, i] = 1.0
-        s = 0.0
-        hld = 0.0
-        for i in range(d):
-            M[r, 0, i] = 0.0
-        _record(C, s, hld, 0, r, logdet, trace, cov, want_cov)
+        s, hld = _start_path(C, M, r, logdet, trace, cov, want_cov)
         for t in range(1, T1):
             for i in range(d):
                 z[i] = gen.standard_normal()
@@ -251,14 +256,7 @@ def gaussnd_samples(gen, n, divisor, M, logdet, trace, cov, want_cov):
     zbar = np.empty(d)
     inv_div = 1.0 / divisor
     for r in range(reps):
-        C[:, :] = 0.0
-        for i in range(d):
-            C[i, i] = 1.0
-        s = 0.0
-        hld = 0.0
-        for i in range(d):
-            M[r, 0, i] = 0.0
-        _record(C, s, hld, 0, r, logdet, trace, cov, want_cov)
+        s, hld = _start_path(C, M, r, logdet, trace, cov, want_cov)
         for t in range(1, T1):
             for i in range(d):
                 zbar[i] = 0.0
