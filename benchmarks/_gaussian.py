@@ -19,12 +19,12 @@ import time
 
 import numpy as np
 
-from selfconsume._parallel import as_generator, default_workers, replicate_blocks, run_blocks, seed_info
+from selfconsume._parallel import as_generator, default_workers, run_blocks, seed_info
 from selfconsume._validation import check_int
 from selfconsume.simulators import simulate_gaussian
 
 from . import _baselines as _b
-from selfconsume.simulators._gaussian import chain_1d_block
+from selfconsume.simulators._gaussian import chain_1d_block, chain_blocks
 
 from . import _limits as _lim
 from ._timing import interleaved, make_row, mean_z, summary
@@ -56,7 +56,7 @@ def _kernel_runner(method, n, reps, generations, workers, seed=_SEED):
     (:func:`selfconsume.simulators._gaussian.chain_1d_block`), outputs preallocated once:
     the chain's own cost without the front function's validation and fresh output arrays.
     Returns ``(L, M)`` at μ0 = 0, σ0 = 1."""
-    blocks = replicate_blocks(reps)
+    blocks = chain_blocks(reps, n, generations, 1, method)
     L = np.empty((reps, generations + 1))
     M = np.empty((reps, generations + 1))
     S = np.empty((reps, generations + 1))
@@ -391,7 +391,7 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
     """
     w = _workers(workers)
     T1 = generations + 1
-    blocks = replicate_blocks(reps)
+    blocks = chain_blocks(reps, n, generations)
     nb = len(blocks)
     divisor = float(n - 1)
     L = np.empty((reps, T1))
@@ -426,7 +426,7 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
     def front():
         g = as_generator(_SEED)
         seed_info(g)
-        replicate_blocks(reps)
+        chain_blocks(reps, n, generations)
 
     fns = {
         "e2e_w": lambda: simulate_gaussian(n, generations, reps=reps, rng=_SEED, workers=w),
@@ -469,7 +469,7 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
                        f"simulate_gaussian ({n_out * reps * T1 * 8 // 4096} pages of outputs); they depend on "
                        "the allocator's state"),
         make_row(wl + ": rng normalisation", met, best["front"], e2e, best["front"] / e2e,
-                 notes="as_generator, seed_info, replicate_blocks"),
+                 notes="as_generator, seed_info, chain_blocks"),
     ]
     if cold_start:
         env = dict(os.environ, SELFCONSUME_WORKERS=str(w))

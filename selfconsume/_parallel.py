@@ -9,6 +9,7 @@ block draws, so the same seed gives bit-identical arrays on 1 or 64 threads.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -16,11 +17,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BLOCK_REPS", "as_generator", "seed_info", "replicate_blocks", "run_blocks", "default_workers"]
+__all__ = ["BLOCK_REPS", "block_reps", "as_generator", "seed_info", "replicate_blocks", "run_blocks",
+           "default_workers"]
 
 #: Replicates per block. A constant (never derived from the thread count), so the random
 #: streams, and therefore the results, do not depend on how many threads run.
 BLOCK_REPS = 64
+
+
+def block_reps(work_per_rep: float, *, target: float = 2.0**16, lo: int = 8, hi: int = 4096) -> int:
+    """Replicates per block for a workload: the power of two nearest ``target / work_per_rep``,
+    clipped to [lo, hi].
+
+    Blocks of about ``target`` units of work amortise the per-block Python overhead (calls
+    made under the GIL) without starving threads. The size depends only on the call's own
+    arguments (never on the thread count), so results stay thread-count invariant; and it
+    does not depend on ``reps``, so the first replicates of a run do not change when more
+    are asked for.
+    """
+    k = round(math.log2(max(target / max(work_per_rep, 1.0), 1.0)))
+    return int(min(max(2**k, lo), hi))
 
 
 def as_generator(rng) -> np.random.Generator:

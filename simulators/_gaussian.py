@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from selfconsume._parallel import as_generator, seed_info, replicate_blocks, run_blocks
+from selfconsume._parallel import as_generator, block_reps, replicate_blocks, run_blocks, seed_info
 from selfconsume._validation import check_choice, check_int, check_real
 
 from ._common import readonly
@@ -95,6 +95,17 @@ class GaussianChain:
         for name in ("n", "dim", "estimator", "method", "mu0", "sigma0", "lam", "workflow", "truth"):
             df[name] = getattr(self, name)
         return df
+
+
+def chain_blocks(reps, n, generations, dim=1, method="exact"):
+    """The replicate blocks of a fully synthetic chain: sized by the work per replicate, in
+    units of one exact 1-D step (a samples step draws n normals; a d-D step costs ~d², or
+    ~n·d² with samples), never by the thread count."""
+    if dim == 1:
+        unit = 1.0 if method == "exact" else n / 4.0
+    else:
+        unit = dim * dim * (n if method == "samples" else 1.0)
+    return replicate_blocks(reps, block_reps((generations + 1) * unit))
 
 
 def chain_1d_block(method, g, n, divisor, L, M, S, mu0=0.0, sigma0=1.0):
@@ -225,7 +236,7 @@ def simulate_gaussian(
     seed = seed_info(gen)
     divisor = float(n - 1 if estimator == "unbiased" else n)
     T1 = generations + 1
-    blocks = replicate_blocks(reps)
+    blocks = chain_blocks(reps, n, generations, dim, method)
 
     if dim == 1:
         # One allocation for the three outputs: freeing three large arrays returns them to
@@ -331,7 +342,9 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
                     "accumulate-subsample": _mk.subsample_samples}[workflow]
             kern(g, m, unbiased, np.ascontiguousarray(x), L[sl], M[sl])
 
-    run_blocks(work, replicate_blocks(reps), gen, workers=workers, progress=progress, desc=f"gaussian {workflow}")
+    unit = 1.0 if method == "exact" else (m + (n + m if workflow == "accumulate-subsample" else 0)) / 4.0
+    blocks = replicate_blocks(reps, block_reps((generations + 1) * max(unit, 1.0) + n))
+    run_blocks(work, blocks, gen, workers=workers, progress=progress, desc=f"gaussian {workflow}")
     log_scale = math.log(scale)
     return GaussianChain(
         n, generations, reps, 1, mu0, sigma0, estimator, method, seed,

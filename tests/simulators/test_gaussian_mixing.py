@@ -71,7 +71,7 @@ def test_mixed_kernels_equal_numpy_reference(n, lam, T, reps, seed, workflow, es
 @pytest.mark.parametrize("workflow,method", [("replace", "exact"), ("replace", "samples"), ("accumulate", "exact"),
                                              ("accumulate", "samples"), ("accumulate-subsample", "samples")])
 def test_mixed_thread_invariance_and_equivariance(workflow, method):
-    kw = dict(n=9, generations=12, reps=200, lam=0.7, workflow=workflow, method=method)
+    kw = dict(n=9, generations=400, reps=200, lam=0.7, workflow=workflow, method=method)  # ≥ 2 blocks
     a = simulate_gaussian(**kw, rng=5, workers=1)
     b = simulate_gaussian(**kw, rng=5, workers=2)
     assert np.array_equal(a.mu, b.mu) and np.array_equal(a.sigma, b.sigma)

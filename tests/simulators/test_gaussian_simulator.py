@@ -112,7 +112,10 @@ def test_nd_samples_method_matches_plain_numpy_loop():
 @pytest.mark.parametrize("dim", [1, 3])
 @pytest.mark.parametrize("method", ["exact", "samples"])
 def test_thread_count_invariance(dim, method):
-    kw = dict(n=7, generations=30, reps=300, dim=dim, method=method)  # 5 blocks
+    kw = dict(n=7, generations=1000, reps=300, dim=dim, method=method)
+    from selfconsume.simulators._gaussian import chain_blocks
+
+    assert len(chain_blocks(300, 7, 1000, dim, method)) > 2  # several blocks, so threads really share them
     a = simulate_gaussian(**kw, rng=2024, workers=1)
     b = simulate_gaussian(**kw, rng=2024, workers=2)
     c = simulate_gaussian(**kw, rng=2024, workers=3)
