@@ -136,3 +136,10 @@ def test_readme_claims_table_is_current():
     missing = [c.id for c in list_claims() if f"`{c.id}`" not in readme]
     assert not missing, f"README claims table lacks {missing}"
     assert claims_table_markdown() in readme
+
+
+def test_markdown_report_escapes_pipes(temp_claims, tmp_path):
+    temp_claims("zz_test.pipes", lambda ctx: [Comparison("model a | truth b", 1.0, 1.0, tol=0, note="x | y")])
+    verify(["zz_test.pipes"], out_dir=tmp_path)
+    rows = [ln for ln in (tmp_path / "verify.md").read_text().splitlines() if ln.startswith("| model a")]
+    assert len(rows) == 1 and rows[0].replace("\\|", "").count("|") == 10  # 9 cells
