@@ -14,7 +14,7 @@ import numpy as np
 from scipy import stats
 
 from selfconsume import theory as th
-from selfconsume.simulators import simulate_gaussian
+from selfconsume.simulators import gaussian_mixture, simulate_gaussian
 
 from ._claims import Comparison, register_claim
 from ._stats import FAMILY_LEVEL, ks_critical, mean_se, variance_se
@@ -30,7 +30,8 @@ SRC_K1 = "Kazdan et al., ICML 2025 accumulate workflow; Gerstgrasser et al. 2024
     statement="With n real points reused and ⌊λn⌋ fresh synthetic points per generation, E σ_t² and "
               "E(μ_t − μ̂_real)² follow an exact linear recursion (no collapse: E σ_t² → a fixed point "
               "within O(1/n) of σ²); the stationary drift variance is λσ²/(n(1+2λ)) to O(1/n).",
-    assumptions=("Gaussian fit (mean, ddof 1)", "truth with finite variance (here N(0, σ²) and Student-t₅)",
+    assumptions=("Gaussian fit (mean, ddof 1)", "truth with finite variance (here N(0, σ²), Student-t₅ and a "
+                 "two-component Gaussian mixture)",
                  "generation 0 fitted to the real sample"),
     tags=("gaussian", "stability", "mixing"),
 )
@@ -38,11 +39,12 @@ def _replace_moments(ctx):
     reps = ctx.size(20_000, 200_000)
     out = []
     for n, lam, T, truth in ((200, 0.25, 100, None), (200, 1.0, 100, None), (200, 4.0, 150, None),
-                             (10, 0.5, 40, None), (20, 1.0, 60, stats.t(5))):
+                             (10, 0.5, 40, None), (20, 1.0, 60, stats.t(5)),
+                             (30, 2.0, 40, gaussian_mixture([0.6, 0.4], [-2.0, 2.0], [1.0, 0.5]))):
         res = simulate_gaussian(n, T, reps=reps, lam=lam, sigma0=1.0, truth=truth, rng=ctx.rng, workers=ctx.workers)
         s2 = 1.0 if truth is None else float(truth.var())
         e_s2, e_d2 = th.expected_mixed_moments(n, lam, T, sigma2=s2)
-        tag = f"n={n}, λ={lam}" + ("" if truth is None else ", t₅ truth")
+        tag = f"n={n}, λ={lam}" + ("" if truth is None else f", {res.truth} truth")
         for t in (1, T // 4, T):
             m, se = mean_se(res.sigma[:, t] ** 2)
             out.append(Comparison(f"E σ_t², {tag}, t={t}", e_s2[t], m, se=se))
@@ -104,6 +106,8 @@ def _mixing_exact_vs_samples(ctx):
         dict(n=15, generations=15, lam=2.0, workflow="replace", truth=stats.laplace()),
         dict(n=10, generations=15, lam=1.0, workflow="accumulate", estimator="mle"),
         dict(n=12, generations=10, lam=0.75, workflow="accumulate", truth=stats.t(4)),
+        dict(n=15, generations=10, lam=1.0, workflow="replace",
+             truth=gaussian_mixture([0.3, 0.7], [-3.0, 1.0], [0.5, 1.0])),
     ]
     pairs = []
     for case in cases:

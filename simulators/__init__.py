@@ -9,5 +9,7 @@ from . import _curation
 from ._curation import *  # noqa: F401,F403
 from ._gaussian import GaussianChain, simulate_gaussian
 from ._regression import RegressionChain, simulate_regression
+from ._truths import GaussianMixture, gaussian_mixture
 
-__all__ = ["simulate_gaussian", "GaussianChain", "simulate_regression", "RegressionChain", *_curation.__all__]
+__all__ = ["simulate_gaussian", "GaussianChain", "simulate_regression", "RegressionChain",
+           "gaussian_mixture", "GaussianMixture", *_curation.__all__]

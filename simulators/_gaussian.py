@@ -181,10 +181,11 @@ def simulate_gaussian(
         (``accumulate``, Gerstgrasser et al. 2024), or on a uniform subsample of n + m points
         of that pool (``accumulate-subsample``, Kazdan et al. 2025; ``method="samples"`` only,
         since a subsample's statistics are not functions of the batches' sufficient statistics).
-    truth : scipy.stats frozen continuous distribution, optional
+    truth : scipy.stats frozen continuous distribution or GaussianMixture, optional
         Law of the real data (with ``lam``); default N(mu0, sigma0²). A non-Gaussian truth
-        (Student-t, Laplace, a mixture) makes the Gaussian family misspecified. It must have
-        a finite variance; ``mu0`` and ``sigma0`` are then not used.
+        (``stats.t(5)``, ``stats.laplace()``, :func:`gaussian_mixture`) makes the Gaussian
+        family misspecified. It must have a finite variance; ``mu0`` and ``sigma0`` are then
+        not used.
     return_cov : bool
         Also return full covariances (dim > 1); memory ``reps·(T+1)·d²`` doubles.
     rng : None, int, SeedSequence or Generator
@@ -277,6 +278,8 @@ def simulate_gaussian(
 
 
 def _describe_truth(truth) -> str:
+    if isinstance(getattr(truth, "name", None), str):
+        return truth.name
     dist = getattr(truth, "dist", None)
     name = getattr(dist, "name", type(truth).__name__)
     args = ", ".join([*(f"{a:g}" for a in getattr(truth, "args", ())),

@@ -131,3 +131,24 @@ def test_mixing_bad_input(kwargs, name):
 def test_truth_must_be_a_distribution():
     with pytest.raises(TypeError, match="truth"):
         simulate_gaussian(10, 3, lam=1.0, truth="laplace")
+
+
+def test_gaussian_mixture_truth():
+    from selfconsume.simulators import gaussian_mixture
+
+    t = gaussian_mixture([0.6, 0.4], [-3.0, 3.0], [1.0, 2.0])
+    x = t.rvs(size=200_000, random_state=3)
+    # mean and variance of the draws against the exact moments, at 5 SE
+    assert abs(x.mean() - t.mean()) < 5 * np.sqrt(t.var() / x.size)
+    assert abs(x.var() - t.var()) < 5 * np.sqrt((np.mean((x - x.mean()) ** 4) - x.var() ** 2) / x.size)
+    from scipy import integrate
+
+    assert abs(integrate.quad(t.pdf, -30, 30)[0] - 1.0) < 1e-10
+    r = simulate_gaussian(20, 3, reps=10, lam=1.0, truth=t, rng=0)
+    assert r.truth.startswith("mixture(") and r.mu0 == pytest.approx(-0.6)
+    with pytest.raises(ValueError, match="weights"):
+        gaussian_mixture([0.5, 0.6], [0, 1], [1, 1])
+    with pytest.raises(ValueError, match="scales"):
+        gaussian_mixture([0.5, 0.5], [0, 1], [1, 0])
+    with pytest.raises(ValueError, match="locs"):
+        gaussian_mixture([0.5, 0.5], [0, 1, 2], [1, 1])
