@@ -14,6 +14,7 @@ from selfconsume._validation import check_choice, check_int, check_real
 from ._common import readonly
 from . import _gaussian_kernels as _k
 from . import _mixing_kernels as _mk
+from . import _mixing_nd_kernels as _mnd
 
 __all__ = ["simulate_gaussian", "GaussianChain"]
 
@@ -43,6 +44,11 @@ class GaussianChain:
         log det Σ_t and tr Σ_t (dim > 1 only), shape (reps, generations+1).
     cov : ndarray or None
         Full covariances Σ_t, shape (reps, generations+1, dim, dim), when ``return_cov=True``.
+    lam, workflow, truth
+        Real-data mixing parameters (``lam=None``: fully synthetic).
+    real_mean, real_sigma, real_cov : ndarray or None
+        With ``lam``: the real sample's fitted mean (reps,[ dim]) and standard deviation
+        (reps,; dim = 1) or covariance (reps, dim, dim; dim > 1).
     """
 
     n: int
@@ -65,6 +71,7 @@ class GaussianChain:
     truth: str = "gaussian"
     real_mean: np.ndarray | None = field(default=None, repr=False)
     real_sigma: np.ndarray | None = field(default=None, repr=False)
+    real_cov: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def t(self) -> np.ndarray:
@@ -175,7 +182,7 @@ def simulate_gaussian(
         Synthetic-to-real ratio λ ≥ 0 (Bertrand et al. 2024). ``None``: the fully synthetic
         loop above. Otherwise n real points are drawn once per replicate from ``truth``,
         generation 0 is the fit to them, and each generation draws ``m = ⌊λn⌋`` fresh points
-        from the current fit (1-D only).
+        from the current fit. With ``dim > 1`` the real data are N(mu0·1, sigma0² I).
     workflow : {"replace", "accumulate", "accumulate-subsample"}
         With ``lam``: refit on real ∪ the m new points (``replace``), on every point so far
         (``accumulate``, Gerstgrasser et al. 2024), or on a uniform subsample of n + m points
@@ -232,7 +239,7 @@ def simulate_gaussian(
     workflow = check_choice("workflow", workflow, WORKFLOWS)
     if lam is not None or truth is not None or workflow != "replace":
         return _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow,
-                               truth, rng, workers, progress)
+                               truth, rng, workers, progress, return_cov)
     gen = as_generator(rng)
     seed = seed_info(gen)
     divisor = float(n - 1 if estimator == "unbiased" else n)
@@ -302,13 +309,13 @@ def _check_truth(truth):
 
 
 def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow, truth, rng,
-                    workers, progress):
+                    workers, progress, return_cov=False):
     if lam is None:
         raise ValueError(f"lam must be a real number >= 0 when workflow={workflow!r} or a truth is given "
                          "(synthetic points per generation = floor(lam * n)); got None")
     lam = check_real("lam", lam, min_value=0.0)
-    if dim != 1:
-        raise ValueError(f"dim must be 1 when lam is given (real-data mixing is 1-D); got dim={dim}")
+    if dim != 1 and truth is not None:
+        raise ValueError(f"truth must be None when dim > 1 (the real data are N(mu0, sigma0² I)); got {truth!r}")
     if workflow == "accumulate-subsample" and method == "exact":
         raise ValueError("method must be 'samples' for workflow='accumulate-subsample': a random subsample's "
                          "statistics are not functions of the batches' sufficient statistics")
@@ -325,6 +332,9 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
     gen = as_generator(rng)
     seed = seed_info(gen)
     T1 = generations + 1
+    if dim > 1:
+        return _simulate_mixed_nd(n, m, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow,
+                                  gen, seed, workers, progress, return_cov)
     L = np.empty((reps, T1))
     M = np.empty((reps, T1))
     real_mean = np.empty(reps)
@@ -355,4 +365,49 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
         lam=lam, workflow=workflow, truth=tname,
         real_mean=readonly(shift + scale * real_mean),
         real_sigma=readonly(scale * np.sqrt(real_ss / (n - 1 if unbiased else n))),
+    )
+
+
+def _simulate_mixed_nd(n, m, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow, gen, seed,
+                       workers, progress, return_cov):
+    """d-dimensional real-data loops (truth N(mu0·1, sigma0² I)), in standardised units."""
+    T1 = generations + 1
+    unbiased = estimator == "unbiased"
+    M = np.empty((reps, T1, dim))
+    logdet = np.empty((reps, T1))
+    trace = np.empty((reps, T1))
+    cov = np.empty((reps, T1, dim, dim)) if return_cov else np.empty((1, 1, 1, 1))
+    real_mean = np.empty((reps, dim))
+    real_cov = np.empty((reps, dim, dim))
+    ok = np.ones(reps, dtype=bool)
+    code = {"replace": 0, "accumulate": 1, "accumulate-subsample": 2}[workflow]
+
+    def work(b, g):
+        sl = slice(b.start, b.stop)
+        x = g.standard_normal((b.stop - b.start, n, dim))
+        xm = x.mean(axis=1)
+        xc = x - xm[:, None, :]
+        scatter = np.einsum("rai,raj->rij", xc, xc)
+        real_mean[sl] = xm
+        real_cov[sl] = scatter / (n - 1 if unbiased else n)
+        c = cov[sl] if return_cov else cov
+        if method == "exact":
+            ok[b.start] = _mnd.mixnd_exact(g, m, unbiased, workflow == "accumulate", xm, scatter, n, M[sl],
+                                           logdet[sl], trace[sl], c, return_cov)
+        else:
+            ok[b.start] = _mnd.mixnd_samples(g, m, unbiased, code, np.ascontiguousarray(x), M[sl], logdet[sl],
+                                             trace[sl], c, return_cov)
+
+    unit = dim * dim * (1.0 if method == "exact" else max(m, 1) + (n + m if code == 2 else 0))
+    blocks = replicate_blocks(reps, block_reps((generations + 1) * unit + n * dim * dim))
+    run_blocks(work, blocks, gen, workers=workers, progress=progress, desc=f"gaussian {workflow}, d={dim}")
+    if not ok.all():  # probability 0 for n > d; reported rather than returning garbage
+        raise FloatingPointError("a scatter matrix was numerically singular; the chain cannot continue")
+    s2 = sigma0**2
+    return GaussianChain(
+        n, generations, reps, dim, mu0, sigma0, estimator, method, seed,
+        mu=readonly(mu0 + sigma0 * M), logdet=readonly(logdet + 2.0 * dim * math.log(sigma0)),
+        trace=readonly(trace * s2), cov=readonly(cov * s2) if return_cov else None,
+        lam=lam, workflow=workflow, truth="gaussian",
+        real_mean=readonly(mu0 + sigma0 * real_mean), real_cov=readonly(real_cov * s2),
     )

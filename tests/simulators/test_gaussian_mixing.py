@@ -117,7 +117,7 @@ def test_misspecified_truth_is_used_and_recorded():
         (dict(lam=float("inf")), "lam"),
         (dict(workflow="accumulate"), "lam"),
         (dict(lam=1.0, workflow="grow"), "workflow"),
-        (dict(lam=1.0, dim=2), "dim"),
+        (dict(lam=1.0, dim=10), "n"),
         (dict(lam=1.0, workflow="accumulate-subsample"), "method"),
         (dict(lam=1.0, truth=stats.t(2)), "truth"),
         (dict(lam=1.0, truth=stats.cauchy()), "truth"),
@@ -152,3 +152,90 @@ def test_gaussian_mixture_truth():
         gaussian_mixture([0.5, 0.5], [0, 1], [1, 0])
     with pytest.raises(ValueError, match="locs"):
         gaussian_mixture([0.5, 0.5], [0, 1, 2], [1, 1])
+
+
+def ref_loop_nd(n, lam, T, reps, d, seed, workflow, unbiased, method):
+    """Plain NumPy d-D loop in the kernels' draw order (one replicate block)."""
+    g = _child(seed)
+    x = g.standard_normal((reps, n, d))
+    m = int(math.floor(lam * n + 1e-9))
+    ddof = 1 if unbiased else 0
+    out_mu, out_cov = np.zeros((reps, T + 1, d)), np.zeros((reps, T + 1, d, d))
+    for r in range(reps):
+        xr = x[r].mean(0)
+        Sr = (x[r] - xr).T @ (x[r] - xr)
+        mu, Sig = xr.copy(), Sr / (n - ddof)
+        pool = list(x[r])
+        P, pm, pS = n, xr.copy(), Sr.copy()
+        out_mu[r, 0], out_cov[r, 0] = mu, Sig
+        for t in range(1, T + 1):
+            C = np.linalg.cholesky(Sig)
+            if method == "exact":
+                z = np.array([g.standard_normal() for _ in range(d)])
+                ybar = mu + C @ z / math.sqrt(m)
+                if m - 1 >= d:
+                    B = np.zeros((d, d))
+                    for i in range(d):
+                        for j in range(i):
+                            B[i, j] = g.standard_normal()
+                        B[i, i] = math.sqrt(g.chisquare(m - 1.0 - i))
+                    Sy = (C @ B) @ (C @ B).T
+                else:
+                    Sy = np.zeros((d, d))
+                    for _ in range(m - 1):
+                        v = C @ np.array([g.standard_normal() for _ in range(d)])
+                        Sy += np.outer(v, v)
+                if workflow == "replace":
+                    dl = ybar - xr
+                    mu = xr + dl * m / (n + m)
+                    Sig = (Sr + Sy + n * m / (n + m) * np.outer(dl, dl)) / (n + m - ddof)
+                else:
+                    dl = ybar - pm
+                    pm = pm + dl * m / (P + m)
+                    pS = pS + Sy + P * m / (P + m) * np.outer(dl, dl)
+                    P += m
+                    mu, Sig = pm.copy(), pS / (P - ddof)
+            else:
+                y = np.array([mu + C @ np.array([g.standard_normal() for _ in range(d)]) for _ in range(m)])
+                if workflow == "replace":
+                    data = np.concatenate([x[r], y])
+                else:
+                    pool.extend(y)
+                    data = np.array(pool)
+                mu, Sig = data.mean(0), np.cov(data, rowvar=False, ddof=ddof)
+            out_mu[r, t], out_cov[r, t] = mu, Sig
+    return out_mu, out_cov
+
+
+@settings(max_examples=12)
+@given(d=st.integers(2, 4), extra=st.integers(1, 12), lam=st.floats(0.1, 2.0), T=st.integers(1, 6),
+       reps=st.integers(1, 3), seed=st.integers(0, 2**32 - 1), workflow=st.sampled_from(["replace", "accumulate"]),
+       estimator=st.sampled_from(["unbiased", "mle"]), method=st.sampled_from(["exact", "samples"]))
+def test_mixed_nd_kernels_equal_numpy_reference(d, extra, lam, T, reps, seed, workflow, estimator, method):
+    n = d + extra
+    if int(math.floor(lam * n + 1e-9)) == 0:
+        lam = 1.0 / n
+    res = simulate_gaussian(n, T, reps=reps, dim=d, lam=lam, workflow=workflow, estimator=estimator, method=method,
+                            rng=seed, return_cov=True)
+    mu, cov = ref_loop_nd(n, lam, T, reps, d, seed, workflow, estimator == "unbiased", method)
+    np.testing.assert_allclose(res.mu, mu, rtol=1e-9, atol=1e-11)
+    scale = np.trace(cov, axis1=2, axis2=3)[..., None, None]
+    np.testing.assert_allclose(res.cov / scale, cov / scale, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.logdet, np.linalg.slogdet(cov)[1], rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("workflow,method", [("replace", "exact"), ("accumulate", "samples"),
+                                             ("accumulate-subsample", "samples")])
+def test_mixed_nd_thread_invariance_and_equivariance(workflow, method):
+    kw = dict(n=12, generations=60, reps=150, dim=3, lam=0.5, workflow=workflow, method=method)
+    a = simulate_gaussian(**kw, rng=9, workers=1)
+    b = simulate_gaussian(**kw, rng=9, workers=2)
+    assert np.array_equal(a.mu, b.mu) and np.array_equal(a.logdet, b.logdet) and np.array_equal(a.trace, b.trace)
+    c = simulate_gaussian(**kw, rng=9, workers=2, mu0=2.0, sigma0=3.0)
+    assert np.array_equal(c.mu, 2.0 + 3.0 * a.mu) and np.array_equal(c.trace, 9.0 * a.trace)
+    assert a.real_cov.shape == (150, 3, 3) and a.sigma is None
+
+
+def test_mixed_nd_truth_must_be_gaussian():
+    with pytest.raises(ValueError, match="truth"):
+        simulate_gaussian(10, 3, dim=2, lam=1.0, truth=stats.laplace())

@@ -1,0 +1,267 @@
+"""Numba kernels of the d-dimensional Gaussian refit loop with real data in it (λ mixing).
+
+Same workflows and conventions as :mod:`._mixing_kernels` (generation 0 = the fit to the n
+real points; m = ⌊λn⌋ fresh synthetic points per generation), for N(μ, Σ) fits in d
+dimensions, in standardised units (real data from N(0, I)). Outputs: ``M`` (reps, T+1, d)
+means, ``logdet`` and ``trace`` (reps, T+1) of Σ_t, optionally ``cov`` (reps, T+1, d, d).
+
+Exact kernels draw the synthetic batch's sufficient statistics: ``ȳ = μ + C z/√m`` with
+``z ~ N(0, I_d)`` (C = chol Σ_t), then the scatter ``S_y ~ W_d(Σ_t, m−1)``: by the Bartlett
+decomposition ``S_y = (C B)(C B)ᵀ`` when m − 1 ≥ d (row i of B: ``√χ²_{m−1−i}`` on the
+diagonal after the normals left of it), else as the sum of m − 1 outer products
+``(C g)(C g)ᵀ`` (a singular Wishart). Pooled statistics are merged exactly (Chan et al.).
+Sample kernels draw the m points ``μ + C g`` (d normals each, row by row) and refit literally.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ._common import cholesky_inplace
+from ._variates import chisquare, chisquare_consts
+
+__all__ = ["mixnd_exact", "mixnd_samples"]
+
+
+@njit(cache=True, nogil=True)
+def _record(C, r, t, mu, M, logdet, trace, cov, want_cov):
+    d = C.shape[0]
+    ld = 0.0
+    tr = 0.0
+    for i in range(d):
+        M[r, t, i] = mu[i]
+        ld += math.log(C[i, i])
+        for j in range(i + 1):
+            tr += C[i, j] * C[i, j]
+    logdet[r, t] = 2.0 * ld
+    trace[r, t] = tr
+    if want_cov:
+        for i in range(d):
+            for j in range(i + 1):
+                acc = 0.0
+                for k in range(j + 1):
+                    acc += C[i, k] * C[j, k]
+                cov[r, t, i, j] = acc
+                cov[r, t, j, i] = acc
+
+
+@njit(cache=True, nogil=True)
+def _factor(S, div, C):
+    """C ← chol(S/div); False if S is not numerically positive definite."""
+    d = S.shape[0]
+    for i in range(d):
+        for j in range(d):
+            C[i, j] = S[i, j] / div
+    return cholesky_inplace(C)
+
+
+@njit(cache=True, nogil=True)
+def _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs):
+    """S_y ~ W_d(C Cᵀ, m − 1) into Sy (Bartlett when m − 1 ≥ d, else outer products)."""
+    d = C.shape[0]
+    Sy[:, :] = 0.0
+    k = m - 1
+    if k >= d:
+        for i in range(d):
+            for j in range(i):
+                B[i, j] = gen.standard_normal()
+            B[i, i] = math.sqrt(chisquare(gen, k - i * 1.0, bs[i], cs[i]))
+            for j in range(i + 1, d):
+                B[i, j] = 0.0
+        for i in range(d):
+            for j in range(i + 1):
+                acc = 0.0
+                for q in range(j, i + 1):
+                    acc += C[i, q] * B[q, j]
+                CB[i, j] = acc
+        for i in range(d):
+            for j in range(i + 1):
+                acc = 0.0
+                for q in range(j + 1):
+                    acc += CB[i, q] * CB[j, q]
+                Sy[i, j] = acc
+                Sy[j, i] = acc
+    else:
+        for _ in range(k):
+            for i in range(d):
+                g[i] = gen.standard_normal()
+            for i in range(d):
+                acc = 0.0
+                for q in range(i + 1):
+                    acc += C[i, q] * g[q]
+                CB[i, 0] = acc
+            for i in range(d):
+                for j in range(d):
+                    Sy[i, j] += CB[i, 0] * CB[j, 0]
+
+
+@njit(cache=True, nogil=True)
+def mixnd_exact(gen, m, unbiased, accumulate, real_mean, real_scatter, n, M, logdet, trace, cov, want_cov):
+    """Exact-in-law d-D replace (``accumulate=False``) or accumulate chain."""
+    reps, T1, d = M.shape
+    C = np.zeros((d, d))
+    B = np.zeros((d, d))
+    CB = np.zeros((d, d))
+    Sy = np.zeros((d, d))
+    S = np.zeros((d, d))
+    pS = np.zeros((d, d))
+    g = np.empty(d)
+    mu = np.empty(d)
+    pm = np.empty(d)
+    delta = np.empty(d)
+    bs = np.empty(d)
+    cs = np.empty(d)
+    for i in range(d):
+        bs[i], cs[i] = chisquare_consts(m - 1.0 - i)
+    inv_sqrt_m = 1.0 / math.sqrt(m) if m > 0 else 0.0
+    for r in range(reps):
+        P = float(n)
+        for i in range(d):
+            pm[i] = real_mean[r, i]
+            mu[i] = pm[i]
+            for j in range(d):
+                pS[i, j] = real_scatter[r, i, j]
+        if not _factor(pS, n - 1.0 if unbiased else float(n), C):
+            return False
+        _record(C, r, 0, mu, M, logdet, trace, cov, want_cov)
+        for t in range(1, T1):
+            if m > 0:
+                for i in range(d):
+                    g[i] = gen.standard_normal()
+                for i in range(d):  # ȳ − pm, with ȳ = μ + C z/√m
+                    acc = 0.0
+                    for q in range(i + 1):
+                        acc += C[i, q] * g[q]
+                    delta[i] = mu[i] + acc * inv_sqrt_m - pm[i]
+                _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs)
+                P2 = P + m
+                w = P * m / P2
+                if accumulate:
+                    for i in range(d):
+                        pm[i] += delta[i] * (m / P2)
+                        mu[i] = pm[i]
+                    for i in range(d):
+                        for j in range(d):
+                            pS[i, j] += Sy[i, j] + w * delta[i] * delta[j]
+                    P = P2
+                    ok = _factor(pS, P - 1.0 if unbiased else P, C)
+                else:
+                    for i in range(d):
+                        mu[i] = pm[i] + delta[i] * (m / P2)
+                    for i in range(d):
+                        for j in range(d):
+                            S[i, j] = pS[i, j] + Sy[i, j] + w * delta[i] * delta[j]
+                    ok = _factor(S, P2 - 1.0 if unbiased else P2, C)
+                if not ok:
+                    return False
+            _record(C, r, t, mu, M, logdet, trace, cov, want_cov)
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _fit_rows(X, k, div, mu, S, C):
+    """Two-pass mean and scatter of X[:k]; C ← chol(S/div)."""
+    d = X.shape[1]
+    for i in range(d):
+        acc = 0.0
+        for a in range(k):
+            acc += X[a, i]
+        mu[i] = acc / k
+    for i in range(d):
+        for j in range(i + 1):
+            acc = 0.0
+            for a in range(k):
+                acc += (X[a, i] - mu[i]) * (X[a, j] - mu[j])
+            S[i, j] = acc
+            S[j, i] = acc
+    return _factor(S, div, C)
+
+
+@njit(cache=True, nogil=True)
+def _draw_points(gen, mu, C, X, start, count, g):
+    """Rows X[start:start+count] ← μ + C g, g ~ N(0, I) (d normals per row, in order)."""
+    d = C.shape[0]
+    for a in range(start, start + count):
+        for i in range(d):
+            g[i] = gen.standard_normal()
+        for i in range(d):
+            acc = 0.0
+            for q in range(i + 1):
+                acc += C[i, q] * g[q]
+            X[a, i] = mu[i] + acc
+
+
+@njit(cache=True, nogil=True)
+def mixnd_samples(gen, m, unbiased, workflow, real_x, M, logdet, trace, cov, want_cov):
+    """The literal d-D loops: ``workflow`` 0 = replace, 1 = accumulate, 2 = accumulate-subsample.
+
+    Replace refits on real ∪ the m new points; accumulate keeps every point (pool mean and
+    scatter updated point by point, Welford); accumulate-subsample refits on a uniform
+    subsample of n + m pool rows (partial Fisher–Yates over row indices).
+    """
+    reps, T1, d = M.shape
+    n = real_x.shape[1]
+    k = n + m
+    pool = np.empty((n + m * (T1 - 1) if workflow != 0 else k, d))
+    sub = np.empty((k, d))
+    C = np.zeros((d, d))
+    S = np.zeros((d, d))
+    pS = np.zeros((d, d))
+    mu = np.empty(d)
+    pm = np.empty(d)
+    g = np.empty(d)
+    x = np.empty(d)
+    for r in range(reps):
+        for a in range(n):
+            for i in range(d):
+                pool[a, i] = real_x[r, a, i]
+        if not _fit_rows(pool, n, n - 1.0 if unbiased else float(n), mu, S, C):
+            return False
+        if workflow == 1:
+            for i in range(d):
+                pm[i] = mu[i]
+                for j in range(d):
+                    pS[i, j] = S[i, j]
+        _record(C, r, 0, mu, M, logdet, trace, cov, want_cov)
+        P = n
+        for t in range(1, T1):
+            if workflow == 0:
+                _draw_points(gen, mu, C, pool, n, m, g)
+                ok = _fit_rows(pool, k, k - 1.0 if unbiased else float(k), mu, S, C)
+            elif workflow == 1:
+                for a in range(m):
+                    for i in range(d):
+                        g[i] = gen.standard_normal()
+                    for i in range(d):
+                        acc = 0.0
+                        for q in range(i + 1):
+                            acc += C[i, q] * g[q]
+                        x[i] = mu[i] + acc
+                    P += 1
+                    for i in range(d):
+                        g[i] = x[i] - pm[i]  # δ before the update (g reused as scratch)
+                        pm[i] += g[i] / P
+                    for i in range(d):
+                        for j in range(d):
+                            pS[i, j] += g[i] * (x[j] - pm[j])
+                for i in range(d):
+                    mu[i] = pm[i]
+                ok = _factor(pS, P - 1.0 if unbiased else float(P), C)
+            else:
+                _draw_points(gen, mu, C, pool, P, m, g)
+                P += m
+                for a in range(k):
+                    j = a + gen.integers(0, P - a)
+                    for i in range(d):
+                        tmp = pool[a, i]
+                        pool[a, i] = pool[j, i]
+                        pool[j, i] = tmp
+                        sub[a, i] = pool[a, i]
+                ok = _fit_rows(sub, k, k - 1.0 if unbiased else float(k), mu, S, C)
+            if not ok:
+                return False
+            _record(C, r, t, mu, M, logdet, trace, cov, want_cov)
+    return True
