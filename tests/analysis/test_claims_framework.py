@@ -1,13 +1,10 @@
 """The claim harness itself: verdict logic, Bonferroni, reports, CLI — checks that can fail do fail."""
 
 import json
-import math
 
-import numpy as np
 import pytest
 
 from selfconsume.analysis import (
-    CheckContext,
     Comparison,
     list_claims,
     register_claim,
