@@ -14,11 +14,11 @@ from ._claims import (
     run_claim,
 )
 from ._verify import VerifyReport, verify
-from ._stats import FAMILY_LEVEL, ks_critical, mean_se, median_ci, proportion_se, variance_se, z_bonferroni
+from ._stats import FAMILY_LEVEL, ks_critical, mean_se, proportion_se, variance_se, z_bonferroni
 
 __all__ = [
     "BUDGETS", "CheckContext", "Claim", "ClaimResult", "Comparison", "Row",
     "get_claim", "list_claims", "register_claim", "run_claim",
     "cache_dir", "cached_table", "VerifyReport", "verify",
-    "FAMILY_LEVEL", "ks_critical", "mean_se", "median_ci", "proportion_se", "variance_se", "z_bonferroni",
+    "FAMILY_LEVEL", "ks_critical", "mean_se", "proportion_se", "variance_se", "z_bonferroni",
 ]

@@ -19,7 +19,6 @@ __all__ = [
     "mean_se",
     "variance_se",
     "proportion_se",
-    "median_ci",
     "ks_critical",
 ]
 
@@ -58,16 +57,6 @@ def proportion_se(k, r, p=None):
     phat = np.asarray(k, dtype=float) / r
     q = phat if p is None else np.asarray(p, dtype=float)
     return phat, np.sqrt(np.maximum(q * (1.0 - q), 0.0) / r)
-
-
-def median_ci(x, z: float):
-    """Distribution-free CI for the median from order statistics (normal approximation of the binomial)."""
-    xs = np.sort(np.asarray(x, dtype=float))
-    r = xs.size
-    half = z * math.sqrt(r) / 2.0
-    lo = int(max(math.floor(r / 2.0 - half), 0))
-    hi = int(min(math.ceil(r / 2.0 + half), r - 1))
-    return float(np.median(xs)), float(xs[lo]), float(xs[hi])
 
 
 def ks_critical(n1: int, n2: int, level: float) -> float:
