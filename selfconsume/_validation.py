@@ -18,6 +18,8 @@ __all__ = [
     "check_choice",
     "check_probability_vector",
     "check_finite_array",
+    "check_int_array",
+    "check_lam",
 ]
 
 
@@ -65,6 +67,27 @@ def check_real(
     if max_value is not None and (v > max_value or (v == max_value and not max_inclusive)):
         raise ValueError(f"{name} must be {rng_txt}; got {v}")
     return v
+
+
+def check_int_array(name: str, value, *, min_value: int = 0):
+    """An int (scalar input) or an int64 array of integers >= ``min_value``, or raise.
+
+    Integer-valued floats are accepted, as by :func:`check_int`.
+    """
+    if np.ndim(value) == 0:
+        return check_int(name, value, min_value=min_value)
+    arr = np.asarray(value)
+    if arr.size == 0 or not np.issubdtype(arr.dtype, np.integer) and not np.all(np.mod(arr, 1) == 0):
+        raise ValueError(f"{name} must be integers >= {min_value}; got {value!r}")
+    arr = arr.astype(np.int64)
+    if np.any(arr < min_value):
+        raise ValueError(f"{name} must be integers >= {min_value}; got min {arr.min()}")
+    return arr
+
+
+def check_lam(lam) -> float:
+    """The synthetic-to-real ratio λ (``lam``) as a float >= 0 (λ = 0: real data only)."""
+    return check_real("lam", lam, min_value=0.0)
 
 
 def check_choice(name: str, value, choices) -> str:

@@ -9,7 +9,7 @@ from . import _curation
 from ._curation import *  # noqa: F401,F403
 from ._gaussian import GaussianChain, simulate_gaussian
 from ._regression import RegressionChain, simulate_regression
-from ._truths import GaussianMixture, gaussian_mixture
+from selfconsume.theory._mixture import GaussianMixture, gaussian_mixture  # the one mixture law, re-exported
 
 __all__ = ["simulate_gaussian", "GaussianChain", "simulate_regression", "RegressionChain",
            "gaussian_mixture", "GaussianMixture", *_curation.__all__]

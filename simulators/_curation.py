@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from selfconsume._parallel import as_generator, replicate_blocks, run_blocks, seed_info
-from selfconsume._validation import check_choice, check_int
+from selfconsume._validation import check_choice, check_int, check_lam
 
 from ._common import readonly
 from . import _curation_kernels as _k
@@ -21,11 +21,11 @@ RECORDS = ("all", "last")
 
 
 def _theory():
-    # The validation and level helpers are shared with selfconsume.theory; imported at call
-    # time so that neither package needs the other at import time.
-    from selfconsume.theory import _curation
+    # The validation and level helpers are shared with selfconsume.theory (the layer below);
+    # imported at call time only so that importing the simulators does not load sympy.
+    from selfconsume.theory import _curation_operator
 
-    return _curation
+    return _curation_operator
 
 
 
@@ -228,7 +228,7 @@ def simulate_curation(p0, reward, K, generations, *, lam=None, p_ref=None, n=Non
     if workers is not None:
         check_int("workers", workers, min_value=1)
     if lam is not None:
-        lam = th._check_lam(lam)
+        lam = check_lam(lam)
     if p_ref is not None:
         if lam is None:
             raise ValueError("p_ref is used only with real data: give lam (the synthetic-to-real ratio λ ≥ 0) too")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from selfconsume._parallel import as_generator, block_reps, replicate_blocks, run_blocks, seed_info
-from selfconsume._validation import check_choice, check_int, check_real
+from selfconsume._validation import check_choice, check_int, check_lam, check_real
 
 from ._common import readonly
 from . import _gaussian_kernels as _k
@@ -313,7 +313,7 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
     if lam is None:
         raise ValueError(f"lam must be a real number >= 0 when workflow={workflow!r} or a truth is given "
                          "(synthetic points per generation = floor(lam * n)); got None")
-    lam = check_real("lam", lam, min_value=0.0)
+    lam = check_lam(lam)
     if dim != 1 and truth is not None:
         raise ValueError(f"truth must be None when dim > 1 (the real data are N(mu0, sigma0² I)); got {truth!r}")
     if workflow == "accumulate-subsample" and method == "exact":

@@ -1,9 +1,60 @@
-"""Closed forms and bounds, derived with sympy, each with a numeric twin."""
+"""Closed forms and bounds, derived with sympy, each with a numeric twin.
 
-from . import _curation, _gaussian, _mixing, _stability
-from ._curation import *  # noqa: F401,F403
-from ._gaussian import *  # noqa: F401,F403
-from ._mixing import *  # noqa: F401,F403
-from ._stability import *  # noqa: F401,F403
+Modules by concept (all public names are re-exported here, so user code imports
+``selfconsume.theory.<name>`` and never a private module):
 
-__all__ = [*_gaussian.__all__, *_mixing.__all__, *_curation.__all__, *_stability.__all__]
+* symbols and laws: ``_symbols`` (the shared sympy symbols), ``_quadrature`` (adaptive
+  double-exponential quadrature on 1-D laws), ``_mixture`` (the one Gaussian-mixture law),
+  ``_laws`` (the real-data truths of the population computations);
+* Gaussian collapse: ``_gaussian_derivation`` (sympy), ``_gaussian`` (numeric twins),
+  ``_gaussian_log_law`` (exact law of log σ_t²);
+* real data in the loop: ``_mixing`` (finite-n replace/accumulate moments, the AR(1) limit),
+  ``_accumulate`` (the accumulate workflow), ``_regression`` (iterated least squares);
+* population stability: ``_stability_families`` (p_θ), ``_stability_operator`` (G_λ and its
+  fixed points), ``_stability_jacobian`` (exact Jacobian), ``_stability_bounds`` (α, L, ε and
+  ρ_B, ρ_F, ρ_♯), ``_stability_boundary`` (the boundary in λ);
+* curation: ``_curation_kernels`` (Numba Laplace quadrature of H^K), ``_curation_operator``
+  (H^K and the curated law), ``_curation_bounds`` (rewards, KL, Theorems 2.1–2.4).
+"""
+
+import importlib
+
+# The modules with public names, in the order of the namespace's __all__ (``_quadrature`` and
+# ``_curation_kernels`` have none: they are imported by the modules that use them).
+_MODULES = (
+    "_symbols", "_gaussian_derivation", "_gaussian", "_gaussian_log_law",
+    "_mixing", "_accumulate", "_regression",
+    "_curation_operator", "_curation_bounds",
+    "_mixture", "_laws", "_stability_families", "_stability_operator", "_stability_jacobian",
+    "_stability_bounds", "_stability_boundary",
+)
+
+
+def _load():
+    """Import every module and bind its public names here (once, on first use).
+
+    Lazy so that ``import selfconsume.simulators`` (which needs only the curation kernel and
+    the mixture law) does not pay for sympy and the derivations.
+    """
+    names = []
+    for m in _MODULES:
+        mod = importlib.import_module(f"{__name__}.{m}")
+        public = getattr(mod, "__all__", ())
+        globals().update({k: getattr(mod, k) for k in public})
+        names += public
+    globals()["__all__"] = names
+    return names
+
+
+def __getattr__(name):
+    if name.startswith("__") and name != "__all__":
+        raise AttributeError(name)
+    _load()
+    try:
+        return globals()[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__():
+    return sorted({*globals(), *_load()})

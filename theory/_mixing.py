@@ -27,13 +27,24 @@ import math
 import numpy as np
 import sympy as sp
 
-from selfconsume._validation import check_choice, check_int, check_real
+from selfconsume._validation import (
+    check_choice,
+    check_int,
+    check_int_array,
+    check_lam,
+    check_real,
+)
+
+from ._symbols import LAM
 
 __all__ = [
     "mixing_recursion_expr",
     "expected_mixed_moments",
     "expected_mixed_stationary",
     "expected_mixed_stationary_expr",
+    "expected_stationary_mean_var", "expected_stationary_mean_var_expr",
+    "expected_mean_var", "expected_mean_var_expr",
+    "bound_error_recursion", "bound_error_recursion_expr",
 ]
 
 _n, _m = sp.symbols("n m", positive=True, integer=True)
@@ -166,3 +177,129 @@ def expected_mixed_stationary(n, lam, sigma2=1.0, estimator="unbiased"):
     sig = sp.symbols("sigma_truth2", positive=True)
     vals = {_n: n, _m: m, sig: sigma2}
     return float(ex["sigma2"].subs(vals)), float(ex["D2"].subs(vals))
+
+
+# --------------------------------------------------------------------------------------
+# The large-n limit: the AR(1) mean recursion and the error recursion (§1.6 (iii), §2.4)
+# --------------------------------------------------------------------------------------
+
+_N = sp.Symbol("n", positive=True)
+_SIGMA2 = sp.Symbol("sigma2", positive=True)
+_T = sp.Symbol("t", integer=True, nonnegative=True)
+_V = sp.Function("v")
+
+
+@functools.lru_cache(maxsize=None)
+def expected_mean_var_expr() -> sp.Expr:
+    r""":math:`\mathrm{Var}(\hat\mu_t-\hat\mu_\text{real})` from the AR(1) recursion, by ``rsolve``.
+
+    :math:`e_{t+1}=a(e_t+\xi_t)`, :math:`a=\lambda/(1+\lambda)`, :math:`\mathrm{Var}\,\xi_t=\sigma^2/(\lambda n)`,
+    :math:`e_0=0` (start at the real-data fit): :math:`v_{t+1}=a^2(v_t+\sigma^2/(\lambda n))`.
+    """
+    a = LAM / (1 + LAM)
+    sol = sp.rsolve(_V(_T + 1) - a**2 * (_V(_T) + _SIGMA2 / (LAM * _N)), _V(_T), {_V(0): 0})
+    # rsolve returns ratios of (λ+1)^t and λ^t that overflow for large t; return the same
+    # function in the form v_∞ (1 − a^{2t}), after checking the two agree
+    stable = expected_stationary_mean_var_expr() * (1 - a ** (2 * _T))
+    if sp.simplify(sol - stable) != 0:
+        raise RuntimeError(f"rsolve gave {sol}, not {stable}")
+    return stable
+
+
+@functools.lru_cache(maxsize=None)
+def expected_stationary_mean_var_expr() -> sp.Expr:
+    r"""Stationary variance of the AR(1) recursion: the fixed point of :math:`v=a^2(v+\sigma^2/(\lambda n))`.
+
+    .. math:: \mathrm{Var}_\infty=\frac{\lambda\sigma^2}{n(1+2\lambda)}.
+    """
+    v = sp.Symbol("v")
+    a = LAM / (1 + LAM)
+    sol = sp.solve(sp.Eq(v, a**2 * (v + _SIGMA2 / (LAM * _N))), v)
+    return sp.factor(sol[0])
+
+
+@functools.lru_cache(maxsize=None)
+def _mean_var_funcs():
+    return (sp.lambdify((_N, LAM, _SIGMA2), expected_stationary_mean_var_expr(), "numpy"),
+            sp.lambdify((_N, LAM, _SIGMA2, _T), expected_mean_var_expr(), "numpy"))
+
+
+def expected_stationary_mean_var(n, lam, sigma2) -> float:
+    r"""Stationary :math:`\mathrm{Var}(\hat\mu_t-\hat\mu_\text{real})=\lambda\sigma^2/(n(1+2\lambda))`.
+
+    Gaussian-mean coordinate, real data (n points) reused every round, :math:`\lambda n`
+    fresh synthetic points from the current fit (of variance :math:`\sigma^2`)
+    (``theory.md`` §1.6 (iii), 🧮; [B] §2.4 setting). See :func:`expected_stationary_mean_var_expr`.
+
+    Examples
+    --------
+    >>> from selfconsume.theory import expected_stationary_mean_var
+    >>> round(expected_stationary_mean_var(200, 1.0, 1.0), 8)
+    0.00166667
+    """
+    n = check_int("n", n, min_value=1)
+    lam = check_lam(lam)
+    sigma2 = check_real("sigma2", sigma2, min_value=0.0, min_inclusive=False)
+    return float(_mean_var_funcs()[0](n, lam, sigma2))
+
+
+def expected_mean_var(n, lam, sigma2, t):
+    r""":math:`\mathrm{Var}(\hat\mu_t-\hat\mu_\text{real})=\frac{\lambda\sigma^2}{n(1+2\lambda)}\big(1-(\tfrac{\lambda}{1+\lambda})^{2t}\big)`
+    (start at the real-data fit; see :func:`expected_mean_var_expr`). ``t`` may be an int array.
+
+    Examples
+    --------
+    >>> from selfconsume.theory import expected_mean_var
+    >>> round(float(expected_mean_var(10, 1.0, 1.0, 1)), 6)     # one round: a² σ²/(λ n)
+    0.025
+    """
+    n = check_int("n", n, min_value=1)
+    lam = check_lam(lam)
+    sigma2 = check_real("sigma2", sigma2, min_value=0.0, min_inclusive=False)
+    t = check_int_array("t", t)
+    if lam == 0.0:
+        return np.zeros_like(t, dtype=float) if np.ndim(t) else 0.0
+    return _mean_var_funcs()[1](n, lam, sigma2, t).astype(float) if np.ndim(t) else float(
+        _mean_var_funcs()[1](n, lam, sigma2, int(t)))
+
+
+_E0, _RHO, _ETA = sp.symbols("e0 rho eta", nonnegative=True)
+
+
+@functools.lru_cache(maxsize=None)
+def bound_error_recursion_expr() -> sp.Expr:
+    r"""Solution of :math:`e_t=\rho e_{t-1}+\eta`, :math:`e_0` given, by ``rsolve``:
+    :math:`\rho^te_0+\eta(1-\rho^t)/(1-\rho)` ([B] Thm 2, ``theory.md`` §2.4 ⚠️)."""
+    sol = sp.rsolve(_V(_T) - _RHO * _V(_T - 1) - _ETA, _V(_T), {_V(0): _E0})
+    return sp.collect(sp.simplify(sol), _E0)
+
+
+@functools.lru_cache(maxsize=None)
+def _err_rec_func():
+    e = bound_error_recursion_expr()
+    return sp.lambdify((_E0, _RHO, _ETA, _T), e, "numpy"), sp.lambdify((_E0, _ETA, _T), sp.limit(e, _RHO, 1), "numpy")
+
+
+def bound_error_recursion(e0, rho, eta, t):
+    r"""Bound :math:`e_t\le\rho^te_0+\eta\frac{1-\rho^t}{1-\rho}` of the recursion :math:`e_{t+1}\le\rho e_t+\eta`.
+
+    ``rho = 1`` gives the limit :math:`e_0+\eta t`. ``t`` may be an int array.
+    Source: [B] Thm 2 (finite-sample stability), reconstructed (``theory.md`` §2.4 ⚠️);
+    see :func:`bound_error_recursion_expr`.
+
+    Examples
+    --------
+    >>> from selfconsume.theory import bound_error_recursion
+    >>> bound_error_recursion(1.0, 0.5, 0.1, 2)
+    0.4
+    """
+    e0 = check_real("e0", e0, min_value=0.0)
+    rho = check_real("rho", rho, min_value=0.0)
+    eta = check_real("eta", eta, min_value=0.0)
+    t = check_int_array("t", t)
+    f, f1 = _err_rec_func()
+    if rho == 1.0:
+        out = f1(e0, eta, t)
+    else:
+        out = f(e0, rho, eta, t)
+    return np.asarray(out, dtype=float) if np.ndim(t) else float(out)

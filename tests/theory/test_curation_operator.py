@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from hypothesis import example, given, strategies as st
 
-import selfconsume.theory._curation as curation_module
+import selfconsume.theory._curation_bounds as curation_bounds_module
+import selfconsume.theory._curation_operator as curation_operator_module
 from selfconsume.theory import (
     curated_distribution,
     curation_H,
@@ -46,8 +47,8 @@ def brute_force_H(p, r, K, dps=30):
 
 
 def test_doctests():
-    res = doctest.testmod(curation_module)
-    assert res.failed == 0 and res.attempted > 20
+    results = [doctest.testmod(m) for m in (curation_operator_module, curation_bounds_module)]
+    assert all(r.failed == 0 for r in results) and sum(r.attempted for r in results) > 20
 
 
 def test_enumeration_matches_brute_force_over_tuples():
