@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._claims import ClaimResult, get_claim, list_claims, run_claim
+from ._registry import ClaimResult
+from .claims import get_claim, list_claims, run_claim
 
 __all__ = ["VerifyReport", "verify"]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-from selfconsume.analysis._tables_stability import contraction_table
+from selfconsume.analysis.tables import contraction_table
 
 from ._registry import register_figure
 

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from selfconsume.analysis._tables_curation import curation_kl_table
+from selfconsume.analysis.tables import curation_kl_table
 
 from ._registry import register_figure
 

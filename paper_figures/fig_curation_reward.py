@@ -12,7 +12,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-from selfconsume.analysis._tables_curation import curation_reward_table
+from selfconsume.analysis.tables import curation_reward_table
 
 from ._registry import register_figure
 

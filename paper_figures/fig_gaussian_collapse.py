@@ -14,7 +14,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-from selfconsume.analysis._tables_gaussian import collapse_table
+from selfconsume.analysis.tables import collapse_table
 
 from ._registry import register_figure
 

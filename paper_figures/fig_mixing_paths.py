@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from selfconsume.analysis._tables_mixing import mixing_paths_table
+from selfconsume.analysis.tables import mixing_paths_table
 
 from ._registry import register_figure
 

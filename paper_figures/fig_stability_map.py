@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from selfconsume.analysis._tables_stability import boundary_map_table
+from selfconsume.analysis.tables import boundary_map_table
 
 from ._registry import register_figure
 

@@ -16,7 +16,7 @@ import math
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-from selfconsume.analysis._tables_mixing import workflows_table
+from selfconsume.analysis.tables import workflows_table
 
 from ._registry import register_figure
 

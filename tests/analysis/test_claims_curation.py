@@ -57,7 +57,7 @@ def test_claim_rejects_a_wrong_theory(monkeypatch, claim_id, name, wrong):
 @pytest.mark.slow
 def test_exact_equals_luce_has_power(monkeypatch):
     """The two-sample harness notices a sampler curating with K = 5 instead of 4."""
-    import selfconsume.analysis._claims_curation as mod
+    import selfconsume.analysis.claims.curation as mod
 
     real = mod.simulate_curation
 
@@ -70,7 +70,7 @@ def test_exact_equals_luce_has_power(monkeypatch):
 
 @pytest.mark.slow
 def test_wright_fisher_claims_have_power(monkeypatch):
-    import selfconsume.analysis._claims_curation as mod
+    import selfconsume.analysis.claims.curation as mod
 
     monkeypatch.setattr(mod, "P_WF", np.array([0.4, 0.4, 0.15, 0.05]))  # predictions from a wrong p_0 …
     real = mod.simulate_curation
@@ -100,7 +100,7 @@ def test_figure_table_and_plot(slug):
 
 
 def test_cifar_table_shows_amplification_and_suppression():
-    from selfconsume.analysis._tables_curation import curation_cifar_table
+    from selfconsume.analysis.tables import curation_cifar_table
 
     df = curation_cifar_table(quick=True)
     last = df[(df["quantity"] == "proportion") & (df["source"] == "population") & (df["generation"] == 20)]
@@ -113,7 +113,7 @@ def test_cifar_table_shows_amplification_and_suppression():
 
 
 def test_large_k_table_slopes():
-    from selfconsume.analysis._tables_curation import curation_large_k_table
+    from selfconsume.analysis.tables import curation_large_k_table
 
     df = curation_large_k_table(quick=True)
     for _, d in df.groupby("example"):

@@ -12,7 +12,7 @@ from selfconsume.analysis import (
     verify,
     z_bonferroni,
 )
-from selfconsume.analysis._claims import _REGISTRY, finish
+from selfconsume.analysis._registry import _REGISTRY, finish
 from selfconsume.cli import main
 
 

@@ -15,8 +15,8 @@ import numpy as np
 from selfconsume import theory as th
 from selfconsume.simulators import simulate_gaussian
 
-from ._claims import Comparison, register_claim
-from ._stats import FAMILY_LEVEL, ks_critical, mean_se, proportion_se, variance_se
+from .._registry import Comparison, register_claim
+from .._stats import FAMILY_LEVEL, ks_critical, mean_se, proportion_se, variance_se
 
 SRC_B = "Bertrand et al., ICLR 2024, §2.2 Gaussian warm-up (🔶; exact law 🧮, theory.md §2.2)"
 SRC_S = "Shumailov et al., Nature 2024, Thm 3.1 (✅; exact 1-D form 🧮, theory.md §3.1)"

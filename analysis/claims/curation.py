@@ -15,8 +15,8 @@ import numpy as np
 from selfconsume import theory as th
 from selfconsume.simulators import simulate_curation
 
-from ._claims import Comparison, register_claim
-from ._stats import mean_se
+from .._registry import Comparison, register_claim
+from .._stats import mean_se
 
 SRC = "Ferbach et al., NeurIPS 2024 (arXiv 2407.09499)"
 TAGS = ("curation",)

@@ -18,8 +18,8 @@ import sympy as sp
 from selfconsume import theory as th
 from selfconsume.simulators import simulate_regression
 
-from ._claims import Comparison, register_claim
-from ._stats import mean_se
+from .._registry import Comparison, register_claim
+from .._stats import mean_se
 
 SRC_F = "Ferbach et al., NeurIPS 2024, Thm 2.2 (🔶; exact Jacobian 🧮, theory.md §1.6)"
 SRC_B = "Bertrand et al., ICLR 2024, Thm 1 (🔶, theory.md §2.3)"

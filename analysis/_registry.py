@@ -3,9 +3,14 @@
 A :class:`Claim` is a theorem (id, source, statement, assumptions) plus a ``check``: a
 function of a :class:`CheckContext` that runs a simulator and returns
 :class:`Comparison` objects (predicted vs measured with an SE, a tolerance or an explicit
-interval). :func:`run_claim` turns them into a :class:`ClaimResult` whose rows carry the
+interval). :func:`run_check` turns them into a :class:`ClaimResult` whose rows carry the
 confidence interval and the verdict; the Bonferroni ``z`` is set here, once, from the
 number of statistical comparisons the claim makes.
+
+This module imports no claim: the claims register themselves from
+:mod:`selfconsume.analysis.claims` (one module per area, imported in a fixed order), which
+also looks them up (``list_claims``, ``get_claim``, ``run_claim``). Registration order is
+the order of the report.
 """
 
 from __future__ import annotations
@@ -29,9 +34,8 @@ __all__ = [
     "Row",
     "ClaimResult",
     "register_claim",
-    "get_claim",
-    "list_claims",
-    "run_claim",
+    "registered_claims",
+    "run_check",
     "BUDGETS",
 ]
 
@@ -130,7 +134,7 @@ class Claim:
     tags: tuple[str, ...] = ()
 
     def run(self, budget: str = "quick", *, seed: int = 0, progress: bool = False, workers=None) -> "ClaimResult":
-        return run_claim(self, budget=budget, seed=seed, progress=progress, workers=workers)
+        return run_check(self, budget=budget, seed=seed, progress=progress, workers=workers)
 
 
 @dataclass(frozen=True)
@@ -189,33 +193,9 @@ def register_claim(*, id: str, title: str, source: str, statement: str, assumpti
     return deco
 
 
-def _load_all():
-    # Importing the claim modules registers them.
-    from . import _claims_gaussian  # noqa: F401
-    from . import _claims_mixing  # noqa: F401
-    for mod in ("_claims_curation", "_claims_stability"):
-        try:
-            __import__(f"{__package__}.{mod}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{mod}":
-                raise
-
-
-def list_claims(tag: str | None = None) -> list[Claim]:
-    """Every registered claim (optionally only those with ``tag``), in id order."""
-    _load_all()
-    cs = sorted(_REGISTRY.values(), key=lambda c: c.id)
-    return [c for c in cs if tag is None or tag in c.tags]
-
-
-def get_claim(claim_id: str) -> Claim:
-    _load_all()
-    try:
-        return _REGISTRY[claim_id]
-    except KeyError:
-        raise ValueError(
-            f"claim must be one of the registered ids ({', '.join(sorted(_REGISTRY))}); got {claim_id!r}"
-        ) from None
+def registered_claims() -> tuple[Claim, ...]:
+    """Every claim registered so far, in registration order."""
+    return tuple(_REGISTRY.values())
 
 
 def claim_seed(master: int, claim_id: str) -> np.random.SeedSequence:
@@ -223,10 +203,11 @@ def claim_seed(master: int, claim_id: str) -> np.random.SeedSequence:
     return np.random.SeedSequence(master, spawn_key=(zlib.crc32(claim_id.encode()),))
 
 
-def run_claim(claim, budget: str = "quick", *, seed: int = 0, progress: bool = False, workers=None) -> ClaimResult:
+def run_check(claim: Claim, budget: str = "quick", *, seed: int = 0, progress: bool = False,
+              workers=None) -> ClaimResult:
     """Run one claim's check and finish its comparisons into rows with verdicts."""
-    if isinstance(claim, str):
-        claim = get_claim(claim)
+    if not isinstance(claim, Claim):
+        raise TypeError(f"claim must be a Claim (look one up with get_claim); got {claim!r}")
     if budget not in BUDGETS:
         raise ValueError(f"budget must be one of {BUDGETS}; got {budget!r}")
     ctx = CheckContext(budget=budget, rng=np.random.default_rng(claim_seed(seed, claim.id)),

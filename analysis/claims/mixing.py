@@ -16,8 +16,8 @@ from scipy import stats
 from selfconsume import theory as th
 from selfconsume.simulators import gaussian_mixture, simulate_gaussian
 
-from ._claims import Comparison, register_claim
-from ._stats import FAMILY_LEVEL, ks_critical, mean_se
+from .._registry import Comparison, register_claim
+from .._stats import FAMILY_LEVEL, ks_critical, mean_se
 
 SRC_B2 = "Bertrand et al., ICLR 2024, Thm 2 regime (finite-sample stability) (⚠️/🧮, theory.md §1.6 (iii), §2.4)"
 SRC_K1 = "Kazdan et al., ICML 2025 accumulate workflow; Gerstgrasser et al. 2024 (🧮, theory.md §3.5)"

@@ -8,7 +8,7 @@ import pandas as pd
 from selfconsume import theory as th
 from selfconsume.simulators import simulate_gaussian
 
-from ._stats import mean_se
+from .._stats import mean_se
 
 __all__ = ["collapse_table"]
 

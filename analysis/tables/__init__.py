@@ -1,0 +1,16 @@
+"""Tables behind the figures: simulated and computed here, cached by the CLI
+(:func:`selfconsume.analysis.cached_table`), plotted by :mod:`selfconsume.paper_figures`.
+
+One module per area, each function ``<name>_table(quick=True, ...) -> pandas.DataFrame``
+(tidy: one row per point, parameters as columns).
+"""
+
+from .curation import curation_cifar_table, curation_kl_table, curation_large_k_table, curation_reward_table
+from .gaussian import collapse_table
+from .mixing import mixing_paths_table, workflows_table
+from .stability import boundary_map_table, contraction_table
+
+__all__ = [
+    "collapse_table", "mixing_paths_table", "workflows_table", "contraction_table", "boundary_map_table",
+    "curation_reward_table", "curation_kl_table", "curation_large_k_table", "curation_cifar_table",
+]
