@@ -140,3 +140,49 @@ def test_markdown_report_escapes_pipes(temp_claims, tmp_path):
     verify(["zz_test.pipes"], out_dir=tmp_path)
     rows = [ln for ln in (tmp_path / "verify.md").read_text().splitlines() if ln.startswith("| model a")]
     assert len(rows) == 1 and rows[0].replace("\\|", "").count("|") == 10  # 9 cells
+
+
+def _catalogue_ids_in_source_order():
+    """Claim ids as written in each area module, areas in AREAS order (read from the files)."""
+    import re
+    from pathlib import Path
+
+    from selfconsume.analysis import claims
+
+    ids = []
+    for area in claims.AREAS:
+        text = (Path(claims.__file__).parent / f"{area}.py").read_text()
+        ids += re.findall(r'register_claim\(\s*id="([^"]+)"', text)
+    return ids
+
+
+def test_registration_order_is_source_order_and_report_order(monkeypatch):
+    import selfconsume.analysis._verify as verify_module
+    from selfconsume.analysis import claims
+    from selfconsume.analysis._registry import ClaimResult
+
+    ids = [c.id for c in list_claims() if not c.id.startswith("zz_test.")]
+    assert ids == _catalogue_ids_in_source_order() and len(ids) == len(set(ids)) >= 30
+    areas = [c.check.__module__.rsplit(".", 1)[-1] for c in list_claims()]
+    assert areas == sorted(areas, key=claims.AREAS.index)  # grouped, in AREAS order
+
+    ran = []
+
+    def fake_run(c, **kw):
+        ran.append(c.id)
+        return ClaimResult(c, "quick", 0, (), 0.0)
+
+    monkeypatch.setattr(verify_module, "run_claim", fake_run)
+    rep = verify()
+    assert ran == ids and [r.claim.id for r in rep.results] == ids
+
+
+def test_registration_order_does_not_depend_on_what_is_imported_first():
+    import subprocess
+    import sys
+
+    code = ("import selfconsume.analysis.claims.{first} as _; from selfconsume.analysis import list_claims; "
+            "print(' '.join(c.id for c in list_claims()))")
+    outs = {subprocess.run([sys.executable, "-c", code.format(first=f)], capture_output=True, text=True,
+                           check=True).stdout for f in ("curation", "stability")}
+    assert outs == {" ".join(_catalogue_ids_in_source_order()) + "\n"}
