@@ -72,7 +72,7 @@ class VerifyReport:
         ]
         for r in self.results:
             out.append(f"| `{r.claim.id}` | {r.verdict} | {len(r.rows)} | {sum(not x.passed for x in r.rows)} "
-                       f"| {r.seconds:.2f} | {_cell(r.claim.source)} |")
+                       f"| {r.seconds:.2f} | {markdown_cell(r.claim.source)} |")
         for r in self.results:
             c = r.claim
             out += ["", f"## `{c.id}` — {c.title}", "", f"*Source:* {c.source}", "", f"*Statement:* {c.statement}", ""]
@@ -85,9 +85,9 @@ class VerifyReport:
             out += ["| quantity | predicted | measured | CI low | CI high | relation | kind | ok | note |",
                     "|---|---:|---:|---:|---:|:---:|---|:---:|---|"]
             for x in r.rows:
-                out.append(f"| {_cell(x.quantity)} | {_fmt(x.predicted)} | {_fmt(x.measured)} | {_fmt(x.ci_low)} "
+                out.append(f"| {markdown_cell(x.quantity)} | {_fmt(x.predicted)} | {_fmt(x.measured)} | {_fmt(x.ci_low)} "
                            f"| {_fmt(x.ci_high)} | {x.relation} | {x.kind} | {'✓' if x.passed else '✗'} "
-                           f"| {_cell(x.note)} |")
+                           f"| {markdown_cell(x.note)} |")
         return "\n".join(out) + "\n"
 
     def to_json(self) -> dict:
@@ -118,7 +118,7 @@ class VerifyReport:
         return md, js
 
 
-def _cell(text: str) -> str:
+def markdown_cell(text: str) -> str:
     """Text safe inside a Markdown table cell (a literal | would split the cell)."""
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -192,7 +192,7 @@ def claims_table_markdown() -> str:
     """The README's claims table, generated from the registry."""
     lines = ["| claim | statement | source |", "|---|---|---|"]
     for c in list_claims():
-        lines.append(f"| `{c.id}` | {_cell(c.title)} | {_cell(c.source)} |")
+        lines.append(f"| `{c.id}` | {markdown_cell(c.title)} | {markdown_cell(c.source)} |")
     return "\n".join(lines)
 
 

@@ -33,8 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from selfconsume._parallel import default_workers
-from selfconsume._validation import check_int
+from selfconsume._parallel import resolve_workers
 from selfconsume.simulators import simulate_curation
 from selfconsume.simulators import _curation_kernels as _ck
 from selfconsume.theory import (
@@ -59,10 +58,6 @@ __all__ = [
 
 _SEED = 20240704
 KS = (2, 16, 1024, 10**6)
-
-
-def _workers(workers) -> int:
-    return default_workers() if workers is None else check_int("workers", workers, min_value=1)
 
 
 # --------------------------------------------------------------------------- NumPy baselines
@@ -131,7 +126,7 @@ def _population_inputs(kind, m=10**4, seed=_SEED):
 
 def bench_population(quick=True, *, workers=None, generations=1000, m=10**4):
     """Seconds of the population chain for each K, and the total against the 10 s target."""
-    w = _workers(workers)
+    w = resolve_workers(workers)
     rows = []
     simulate_curation(np.array([0.5, 0.5]), np.array([0.0, 1.0]), 2, 2)  # warm-up: numba dispatch
     floor_x = np.linspace(-1.0, 0.0, m)
@@ -219,7 +214,7 @@ def bench_accuracy(quick=True):
 
 def bench_finite(quick=True, *, workers=None, m=100, n=10**4, K=16, generations=50):
     """Exact multinomial chain vs the literal K-candidate loops (NumPy, and the toolkit's numba)."""
-    w = _workers(workers)
+    w = resolve_workers(workers)
     rng = np.random.default_rng(_SEED)
     p0 = rng.dirichlet(np.ones(m))
     r = rng.normal(size=m)
@@ -280,7 +275,7 @@ def bench_finite(quick=True, *, workers=None, m=100, n=10**4, K=16, generations=
 
 def bench_wright_fisher(quick=True, *, workers=None, m=10, n=10**4, paths=100):
     """K = 1 until fixation: ours (exact multinomial) vs the NumPy refit loop."""
-    w = _workers(workers)
+    w = resolve_workers(workers)
     p0 = np.full(m, 1.0 / m)
     t0 = time.perf_counter()
     res = simulate_curation(p0, np.zeros(m), 1, 10**8, n=n, reps=paths, record="last", rng=_SEED, workers=w)

@@ -19,8 +19,7 @@ import time
 
 import numpy as np
 
-from selfconsume._parallel import as_generator, default_workers, run_blocks, seed_info
-from selfconsume._validation import check_int
+from selfconsume._parallel import as_generator, resolve_workers, run_blocks, seed_info
 from selfconsume.simulators import simulate_gaussian
 
 from . import _baselines as _b
@@ -41,10 +40,6 @@ __all__ = [
 ]
 
 _SEED = 20240601
-
-
-def _workers(workers) -> int:
-    return default_workers() if workers is None else check_int("workers", workers, min_value=1)
 
 
 def _thread_counts(w: int) -> list[int]:
@@ -88,7 +83,7 @@ def bench_exact_vs_limit(*, n=10, reps=1024, generations=2000, workers=None, rep
     (same block/pool scheme, outputs preallocated once) in the same interleaved loop, to
     separate the front function's share.
     """
-    w = _workers(workers)
+    w = resolve_workers(workers)
     steps = reps * generations
     wl = f"exact 1-D chain, n={n}, {reps} reps × {generations} gens"
     rows = []
@@ -120,7 +115,7 @@ def bench_samples_vs_limit(*, n=1000, reps=128, generations=200, workers=None, r
 
     Target (benchmarks.md): ≥ 30% of the raw normal-variate throughput, same threads.
     """
-    w = _workers(workers)
+    w = resolve_workers(workers)
     samples = reps * generations * n
     wl = f"samples 1-D loop, n={n}, {reps} reps × {generations} gens"
     rows = []
@@ -206,7 +201,7 @@ def bench_exact_vs_refit(*, workloads=((10, 1000, 200, None), (1000, 100, 1000, 
     with n. The output statistic compared is the mean of log σ_T over paths (σ_T is
     heavily skewed under collapse).
     """
-    w = _workers(workers)
+    w = resolve_workers(workers)
     rows, prev = [], None
     for idx, (n, paths, generations, bpaths) in enumerate(workloads):
         bpaths = paths if bpaths is None else min(int(bpaths), paths)
@@ -261,7 +256,7 @@ def bench_wishart_vs_refit(*, n=1000, dim=10, paths=100, generations=1000, basel
     Target (benchmarks.md): ≥ 100×. The output statistic compared is the mean of
     log det Σ_t at t = ``baseline_generations``.
     """
-    w = _workers(workers)
+    w = resolve_workers(workers)
     bpaths, bgens = min(baseline_paths, paths), min(baseline_generations, generations)
     sizes = _chunks(bpaths, baseline_chunks)
     ours = {"exact_w": lambda: simulate_gaussian(n, generations, reps=paths, dim=dim, rng=_SEED, workers=w)}
@@ -322,7 +317,7 @@ def bench_accumulate(*, n=100, paths=20, generations=1000, baseline_paths=None, 
     :func:`toolkit_accumulate`); each is compared on the identical workload and statistic
     (mean log σ_T). benchmarks.md sets no target for this workload: rows are diagnostics.
     """
-    w = _workers(workers)
+    w = resolve_workers(workers)
     bpaths = paths if baseline_paths is None else min(int(baseline_paths), paths)
     sizes = _chunks(bpaths, baseline_chunks)
     base = lambda size, seed: _b.gaussian_accumulate_loop(n, size, generations, rng=seed)  # noqa: E731
@@ -389,7 +384,7 @@ def bench_overheads(*, n=10, reps=1000, generations=200, workers=None, repeats=9
     also times, in a fresh interpreter, the import and the first call (numba cache load,
     thread start of the persistent pool).
     """
-    w = _workers(workers)
+    w = resolve_workers(workers)
     T1 = generations + 1
     blocks = chain_blocks(reps, n, generations)
     nb = len(blocks)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from selfconsume._parallel import default_workers, replicate_blocks, run_blocks
+from selfconsume._parallel import replicate_blocks, resolve_workers, run_blocks
 from selfconsume.simulators._variates import chisquare, chisquare_consts
 
 from ._timing import interleaved, make_row
@@ -135,7 +135,7 @@ def bench_limits(*, k=9.0, count=4_000_000, reps=1024, per_row=2000, n_normal=10
     ``gen.chisquare`` with the fast χ² draw the limits use (same stream), and one the
     (normal, χ²) pairs of an exact 1-D chain step with χ² alone.
     """
-    workers = default_workers() if workers is None else int(workers)
+    workers = resolve_workers(workers)
     g = np.random.default_rng(12345)
     n_rows_normal = max(1, (reps * per_row) // n_normal)
     fns = {

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from selfconsume._parallel import default_workers
-from selfconsume._validation import check_int
+from selfconsume._parallel import resolve_workers
+from selfconsume.analysis._verify import markdown_cell
 
 from . import _gaussian
 from ._timing import ROW_KEYS, machine_facts, make_row
@@ -128,7 +128,7 @@ def run_benchmarks(*, quick=True, workers=None, progress=True, only=None) -> pd.
         A benchmark that raises gives one row with ``met=False`` and the error in ``notes``,
         and a ``RuntimeWarning``; the others still run.
     """
-    workers = default_workers() if workers is None else check_int("workers", workers, min_value=1)
+    workers = resolve_workers(workers)
     entries = _entries(bool(quick), workers)
     if only is not None:
         wanted = [only] if isinstance(only, str) else list(only)
@@ -186,10 +186,6 @@ def _met(x) -> str:
     return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else ("yes" if x else "**no**")
 
 
-def _cell(s) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
-
-
 def _jsonable(x):
     if isinstance(x, float) and not math.isfinite(x):
         return None
@@ -231,11 +227,11 @@ def write_report(df: pd.DataFrame, out_dir) -> tuple[Path, Path]:
         "|---|---|---|---|---|---|---|---|",
     ]
     for i, r in enumerate(records, 1):
-        lines.append(f"| {i} | {_cell(r['workload'])} | {_cell(r['metric'])} | {_num(r['ours'])} | "
-                     f"{_num(r['reference'])} | {_num(r['ratio'])} | {_cell(r['target'])} | {_met(r['met'])} |")
+        lines.append(f"| {i} | {markdown_cell(r['workload'])} | {markdown_cell(r['metric'])} | {_num(r['ours'])} | "
+                     f"{_num(r['reference'])} | {_num(r['ratio'])} | {markdown_cell(r['target'])} | {_met(r['met'])} |")
     lines += ["", "## Notes", ""]
     # "- #i" rather than "i.": Markdown renumbers ordered lists, and rows without notes are skipped.
-    lines += [f"- **#{i}** {_cell(r['notes'])}" for i, r in enumerate(records, 1) if r.get("notes")]
+    lines += [f"- **#{i}** {markdown_cell(r['notes'])}" for i, r in enumerate(records, 1) if r.get("notes")]
     md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     payload = _jsonable({**{k: v for k, v in attrs.items()}, "rows": records})

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from selfconsume._validation import check_int
+
 __all__ = ["BLOCK_REPS", "block_reps", "as_generator", "seed_info", "replicate_blocks", "run_blocks",
-           "default_workers"]
+           "default_workers", "resolve_workers"]
 
 #: Replicates per block. A constant (never derived from the thread count), so the random
 #: streams, and therefore the results, do not depend on how many threads run.
@@ -64,6 +66,11 @@ def default_workers() -> int:
     if env:
         return max(1, int(env))
     return max(1, os.cpu_count() or 1)
+
+
+def resolve_workers(workers) -> int:
+    """``workers`` as an int >= 1, or :func:`default_workers` when it is None."""
+    return default_workers() if workers is None else check_int("workers", workers, min_value=1)
 
 
 @dataclass(frozen=True)

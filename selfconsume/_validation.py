@@ -20,6 +20,7 @@ __all__ = [
     "check_finite_array",
     "check_int_array",
     "check_lam",
+    "check_named",
 ]
 
 
@@ -95,6 +96,20 @@ def check_choice(name: str, value, choices) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; got {value!r}")
     return value
+
+
+def check_named(name: str, value, cls: type, named: dict, *, hint: str):
+    """``value`` if it is a ``cls``; else the name of a default, built by ``named[value]()``.
+
+    For arguments that take an object or a short name for a standard one (``truth="laplace"``,
+    ``family="gaussian"``). ``hint`` says where the objects come from, for the error message.
+    """
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, str):
+        check_choice(name, value, tuple(named))
+        return named[value]()
+    raise TypeError(f"{name} must be a {cls.__name__} ({hint}) or one of {tuple(named)}; got {value!r}")
 
 
 def check_finite_array(name: str, value, *, ndim: int | None = None, shape=None, dtype=float) -> np.ndarray:

@@ -16,15 +16,10 @@ a definition (an integral against the :math:`\chi^2` density, the Mellin transfo
 product) and exported as a sympy ``Expr`` (``<name>_expr`` for the unbiased refit,
 ``<name>_mle_expr`` where the MLE refit differs) next to one vectorised numeric twin
 written in scipy form; the tests prove that each twin equals its ``Expr``. Symbols:
-``n_sym, t_sym, d_sym, sigma0_sym, u_sym`` (also in :data:`SYMBOLS`).
+``n_sym, t_sym, d_sym, sigma0_sym, u_sym`` (also in :data:`SYMBOLS`, :mod:`._symbols`).
 
-Derivation cache: the sympy derivation takes about a second, longer than importing
-:mod:`selfconsume.theory` may take, and ``theory/__init__.py`` star-imports every name of
-``__all__`` (so a lazy module ``__getattr__`` would be forced at import anyway). The derived
-objects are therefore pickled next to the bytecode
-(``__pycache__/_gaussian.derived-<key>.pickle``) under a key made of this file's bytes and
-the sympy and Python versions: any edit re-derives. Nothing is typed in; set
-``SELFCONSUME_REDERIVE=1`` to ignore (and rewrite) the cache.
+The sympy derivations and the expressions live in :mod:`._gaussian_derivation` (cached on
+disk), the exact law of :math:`\log\sigma_t^2` in :mod:`._gaussian_log_law`.
 
 Provenance tags as in ``shared/theory.md``: 🔶 secondary (Bertrand's bound
 :math:`\mathbb E\sigma_t \le \alpha(n)^t\sigma_0`), ✅ verified (Shumailov Thm 3.1:

@@ -16,10 +16,7 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
-from selfconsume._validation import (
-    check_choice,
-    check_real,
-)
+from selfconsume._validation import check_named, check_real
 
 from ._mixture import GaussianMixture
 from ._quadrature import _Law, _scipy_law
@@ -158,12 +155,5 @@ _TRUTHS = {"gaussian": gaussian_truth, "laplace": laplace_truth,
 
 
 def _as_truth(truth) -> Truth:
-    if isinstance(truth, Truth):
-        return truth
-    if isinstance(truth, str):
-        check_choice("truth", truth, tuple(_TRUTHS))
-        return _TRUTHS[truth]()
-    raise TypeError(f"truth must be a Truth (see gaussian_truth, student_t_truth, ...) or one of "
-                    f"{tuple(_TRUTHS)}; got {truth!r}")
-
+    return check_named("truth", truth, Truth, _TRUTHS, hint="see gaussian_truth, student_t_truth, ...")
 

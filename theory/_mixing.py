@@ -16,7 +16,9 @@ exact linear recursion — derived below with :mod:`sympy.stats` from
 averaging over the real sample only replaces :math:`SS_{\rm real}` by
 :math:`(n-1)\sigma^2`. These are exact finite-n values (🧮, derived here); the papers'
 closed forms (e.g. :math:`\lambda\sigma^2/(n(1+2\lambda))`, theory.md §1.6 (iii)) are
-their large-n / m = λn limits.
+their large-n / m = λn limits, also given here: the AR(1) recursion of the mean
+(:func:`expected_mean_var`, :func:`expected_stationary_mean_var`) and the error recursion
+:math:`e_t=\rho e_{t-1}+\eta` of Bertrand et al. Thm 2 (:func:`bound_error_recursion`).
 """
 
 from __future__ import annotations

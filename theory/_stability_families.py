@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 from scipy import special, stats
 
-from selfconsume._validation import check_choice, check_int, check_real
+from selfconsume._validation import check_int, check_named, check_real
 
 from ._laws import _as_truth, _mixture_law, _quantile_span
 from ._mixture import GaussianMixture
@@ -372,13 +372,7 @@ _FAMILIES = {"gaussian": gaussian_family, "exponential": exponential_family,
 
 
 def _as_family(family) -> Family:
-    if isinstance(family, Family):
-        return family
-    if isinstance(family, str):
-        check_choice("family", family, tuple(_FAMILIES))
-        return _FAMILIES[family]()
-    raise TypeError(f"family must be a Family (see gaussian_family, student_t_family, ...) or one of "
-                    f"{tuple(_FAMILIES)}; got {family!r}")
+    return check_named("family", family, Family, _FAMILIES, hint="see gaussian_family, student_t_family, ...")
 
 
 def _check_pair(family, truth):
