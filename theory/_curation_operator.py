@@ -143,7 +143,7 @@ def curation_H(p, reward, K, *, log=False):
               \quad\varphi_p(s)=\mathbb E_pe^{-se^{r(X)-r^*}},\ \alpha=r(x)-r^*,
 
     by the trapezoidal rule on the u-line with a proven relative error below 1e-18 for
-    every K, p and reward (see ``selfconsume.simulators._curation_kernels``); the cost does
+    every K, p and reward (see ``selfconsume.theory._curation_kernels``); the cost does
     not grow with K. Measured against exact enumeration over compositions
     (:func:`curation_H_enumerated`, K up to 2·10⁴) and the K = 2 logistic form: relative
     error ≤ 1e-14, except where |log H| is in the hundreds (rewards ±700), where it is the
