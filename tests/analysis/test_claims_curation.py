@@ -1,4 +1,4 @@
-"""Curation claims pass on their quick budget, fail on a wrong theory; figures build.
+"""Curation claims pass on their quick budget, fail on a wrong theory; the curation tables.
 
 Statistical claims use fixed seeds (0 and 1), so these are deterministic tests; the power
 checks monkeypatch one theoretical ingredient to a wrong one and require the same harness
@@ -77,26 +77,6 @@ def test_wright_fisher_claims_have_power(monkeypatch):
     monkeypatch.setattr(mod, "simulate_curation",
                         lambda p0, *a, **kw: real(np.array([0.5, 0.3, 0.15, 0.05]), *a, **kw))  # … data from the true one
     assert not run_claim("curation.wf_fixation", budget="quick", seed=0).passed
-
-
-FIGURES = ["curation_reward", "curation_kl", "curation_large_k", "curation_cifar"]
-
-
-@pytest.mark.parametrize("slug", FIGURES)
-def test_figure_table_and_plot(slug):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from selfconsume.paper_figures import get_figure
-
-    spec = get_figure(slug)
-    df = spec.table(quick=True)
-    assert len(df) > 0 and not df.isna().all().any()
-    fig = spec.plot(df)
-    assert len(fig.axes) >= 1 and spec.caption
-    plt.close(fig)
 
 
 def test_cifar_table_shows_amplification_and_suppression():
