@@ -4,8 +4,9 @@ Modules by concept (all public names are re-exported here, so user code imports
 ``selfconsume.theory.<name>`` and never a private module):
 
 * symbols and laws: ``_symbols`` (the shared sympy symbols), ``_quadrature`` (adaptive
-  double-exponential quadrature on 1-D laws), ``_mixture`` (the one Gaussian-mixture law),
-  ``_laws`` (the real-data truths of the population computations);
+  double-exponential quadrature on 1-D laws), ``_mixture`` (the one Gaussian-mixture law, on the line or in d dimensions),
+  ``_targets`` (the 8-Gaussian ring, two moons, grid densities, samplers), ``_rewards``
+  (rewards on R^d), ``_laws`` (the real-data truths of the population computations);
 * Gaussian collapse: ``_gaussian_derivation`` (sympy), ``_gaussian`` (numeric twins),
   ``_gaussian_log_law`` (exact law of log σ_t²);
 * real data in the loop: ``_mixing`` (finite-n replace/accumulate moments, the AR(1) limit),
@@ -25,7 +26,7 @@ _MODULES = (
     "_symbols", "_gaussian_derivation", "_gaussian", "_gaussian_log_law",
     "_mixing", "_accumulate", "_regression",
     "_curation_operator", "_curation_bounds",
-    "_mixture", "_laws", "_stability_families", "_stability_operator", "_stability_jacobian",
+    "_mixture", "_targets", "_rewards", "_laws", "_stability_families", "_stability_operator", "_stability_jacobian",
     "_stability_bounds", "_stability_boundary",
 )
 

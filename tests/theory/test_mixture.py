@@ -74,3 +74,73 @@ def test_two_component_log_weight_is_log1p():
 def test_bad_input(bad, match):
     with pytest.raises(ValueError, match=match):
         gaussian_mixture(*bad)
+
+
+# ---------------------------------------------------------------- d dimensions
+
+MIX2 = gaussian_mixture([0.3, 0.7], [[-2.0, 1.0], [1.5, -0.5]],
+                        covs=[[[1.0, 0.3], [0.3, 0.5]], [[0.2, -0.1], [-0.1, 0.8]]])
+
+
+def test_nd_density_against_scipy_multivariate_normal():
+    x = np.random.default_rng(0).normal(size=(50, 2)) * 2
+    ref = (0.3 * stats.multivariate_normal([-2.0, 1.0], [[1.0, 0.3], [0.3, 0.5]]).pdf(x)
+           + 0.7 * stats.multivariate_normal([1.5, -0.5], [[0.2, -0.1], [-0.1, 0.8]]).pdf(x))
+    np.testing.assert_allclose(MIX2.pdf(x), ref, rtol=1e-12)
+    assert MIX2.logpdf(x.reshape(5, 10, 2)).shape == (5, 10)
+    assert np.isfinite(MIX2.logpdf(np.array([[1e3, -1e3]]))).all()  # far tails stay finite in log space
+
+
+def test_nd_moments_and_sampling():
+    n = 400_000
+    x = MIX2.rvs(n, random_state=1)
+    assert x.shape == (n, 2)
+    mean, cov = MIX2.mean(), MIX2.cov()
+    se_mean = np.sqrt(np.diag(cov) / n)
+    assert np.all(np.abs(x.mean(axis=0) - mean) < 5 * se_mean)
+    # covariance entries: SE from the fourth moments of the sample
+    c = x - mean
+    for i in range(2):
+        for j in range(2):
+            prod = c[:, i] * c[:, j]
+            assert abs(prod.mean() - cov[i, j]) < 5 * prod.std() / np.sqrt(n)
+    # the mixture covariance is the components' plus the spread of the means
+    w, m = np.array([0.3, 0.7]), np.array([[-2.0, 1.0], [1.5, -0.5]])
+    within = 0.3 * np.array([[1.0, 0.3], [0.3, 0.5]]) + 0.7 * np.array([[0.2, -0.1], [-0.1, 0.8]])
+    between = (w[:, None, None] * np.einsum("ki,kj->kij", m - w @ m, m - w @ m)).sum(axis=0)
+    np.testing.assert_allclose(cov, within + between, rtol=1e-14)
+
+
+def test_nd_isotropic_and_diagonal_scales():
+    iso = gaussian_mixture([1.0], [[0.0, 0.0, 0.0]], [2.0])
+    diag = gaussian_mixture([1.0], [[0.0, 0.0, 0.0]], [[2.0, 2.0, 2.0]])
+    np.testing.assert_array_equal(iso.covariances(), diag.covariances())
+    np.testing.assert_allclose(iso.cov(), 4.0 * np.eye(3))
+    x = np.array([[0.5, -1.0, 2.0]])
+    assert iso.logpdf(x)[0] == pytest.approx(stats.multivariate_normal(np.zeros(3), 4 * np.eye(3)).logpdf(x[0]))
+
+
+def test_line_only_methods_refuse_nd():
+    for meth in ("cdf", "sf", "ppf", "moment", "var"):
+        with pytest.raises(ValueError, match="line"):
+            getattr(MIX2, meth)(*(() if meth == "var" else (1,)))
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(weights=[0.5, 0.5], locs=[[0, 0], [1, 1]], scales=[1, 1], covs=np.tile(np.eye(2), (2, 1, 1))),
+     "exactly one"),
+    (dict(weights=[0.5, 0.5], locs=[[0, 0], [1, 1]]), "exactly one"),
+    (dict(weights=[0.5, 0.5], locs=[[0, 0], [1, 1]], covs=[[[1, 2], [2, 1]], [[1, 0], [0, 1]]]), "positive definite"),
+    (dict(weights=[0.5, 0.5], locs=[[0, 0], [1, 1]], covs=[[[1, 0.5], [0, 1]], [[1, 0], [0, 1]]]), "symmetric"),
+    (dict(weights=[0.5, 0.5], locs=[[0, 0], [1, 1]], scales=[[1, 1, 1], [1, 1, 1]]), "scales"),
+    (dict(weights=[0.5, 0.5], locs=[[0, 0, 0]], scales=[1, 1]), "locs"),
+    (dict(weights=[0.5, 0.5], locs=[0, 1]), "scales"),
+])
+def test_nd_bad_input(kw, match):
+    with pytest.raises(ValueError, match=match):
+        gaussian_mixture(**kw)
+
+
+def test_nd_logpdf_wrong_shape():
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 2\)"):
+        MIX2.logpdf(np.zeros((4, 3)))
