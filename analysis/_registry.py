@@ -70,6 +70,10 @@ class Comparison:
             raise ValueError(f"Comparison {self.quantity!r}: give exactly one of se, tol, ci")
         if self.relation not in _RELATIONS:
             raise ValueError(f"relation must be one of {_RELATIONS}; got {self.relation!r}")
+        for name in ("predicted", "measured", "se", "tol"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))):
+                raise TypeError(f"Comparison {self.quantity!r}: {name} must be a real number; got {v!r}")
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ and wraps the result in a frozen dataclass with ``.to_frame()``.
 
 from . import _curation
 from ._curation import *  # noqa: F401,F403
+from ._density import DensityChain, curate_density
 from ._gaussian import GaussianChain, simulate_gaussian
 from ._regression import RegressionChain, simulate_regression
 from selfconsume.theory._mixture import GaussianMixture, gaussian_mixture  # the one mixture law, re-exported
 
 __all__ = ["simulate_gaussian", "GaussianChain", "simulate_regression", "RegressionChain",
-           "gaussian_mixture", "GaussianMixture", *_curation.__all__]
+           "gaussian_mixture", "GaussianMixture", "curate_density", "DensityChain", *_curation.__all__]

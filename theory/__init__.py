@@ -15,7 +15,8 @@ Modules by concept (all public names are re-exported here, so user code imports
   fixed points), ``_stability_jacobian`` (exact Jacobian), ``_stability_bounds`` (α, L, ε and
   ρ_B, ρ_F, ρ_♯), ``_stability_boundary`` (the boundary in λ);
 * curation: ``_curation_kernels`` (Numba Laplace quadrature of H^K), ``_curation_operator``
-  (H^K and the curated law), ``_curation_bounds`` (rewards, KL, Theorems 2.1–2.4).
+  (H^K and the curated law), ``_curation_bounds`` (rewards, KL, Theorems 2.1–2.4),
+  ``_continuous`` (curation on densities in any dimension, exact through the law of the reward).
 """
 
 import importlib
@@ -25,7 +26,7 @@ import importlib
 _MODULES = (
     "_symbols", "_gaussian_derivation", "_gaussian", "_gaussian_log_law",
     "_mixing", "_accumulate", "_regression",
-    "_curation_operator", "_curation_bounds",
+    "_curation_operator", "_curation_bounds", "_continuous",
     "_mixture", "_targets", "_rewards", "_laws", "_stability_families", "_stability_operator", "_stability_jacobian",
     "_stability_bounds", "_stability_boundary",
 )

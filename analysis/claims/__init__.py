@@ -17,8 +17,9 @@ from .._registry import Claim, ClaimResult, registered_claims, run_check
 
 __all__ = ["AREAS", "list_claims", "get_claim", "run_claim"]
 
-#: The area modules, in report order: collapse, then real data, population stability, curation.
-AREAS = ("gaussian", "mixing", "stability", "curation")
+#: The area modules, in report order: collapse, then real data, population stability, curation on
+#: finite spaces, curation on densities.
+AREAS = ("gaussian", "mixing", "stability", "curation", "continuous")
 
 for _area in AREAS:
     importlib.import_module(f"{__name__}.{_area}")
