@@ -25,12 +25,14 @@ from ._registry import (
     Row,
     register_claim,
 )
+from ._metrics import kl_grid, mmd, mode_coverage, sliced_wasserstein
 from ._stats import FAMILY_LEVEL, ks_critical, mean_se, proportion_se, variance_se, z_bonferroni
 
 __all__ = [
     "BUDGETS", "CheckContext", "Claim", "ClaimResult", "Comparison", "Row",
     "get_claim", "list_claims", "register_claim", "run_claim",
     "cache_dir", "cached_table", "VerifyReport", "verify",
+    "sliced_wasserstein", "mmd", "mode_coverage", "kl_grid",
     "FAMILY_LEVEL", "ks_critical", "mean_se", "proportion_se", "variance_se", "z_bonferroni",
 ]
 

@@ -26,7 +26,7 @@ import importlib
 _MODULES = (
     "_symbols", "_gaussian_derivation", "_gaussian", "_gaussian_log_law",
     "_mixing", "_accumulate", "_regression",
-    "_curation_operator", "_curation_bounds", "_continuous",
+    "_curation_operator", "_curation_bounds", "_continuous", "_distances",
     "_mixture", "_targets", "_rewards", "_laws", "_stability_families", "_stability_operator", "_stability_jacobian",
     "_stability_bounds", "_stability_boundary",
 )

@@ -1,0 +1,231 @@
+r"""The retraining loop for any learner: fully synthetic, with real data, accumulating, optionally curated.
+
+Generation 0 fits the learner to the real data. Generation :math:`t\ge1` draws ``n`` synthetic
+points from generation :math:`t-1`'s model — each the literal Bradley–Terry (Luce) choice among
+``K`` candidates, kept with probability :math:`e^{r(x_k)}/\sum_je^{r(x_j)}` (Ferbach et al. 2024,
+Algorithm 1), when ``K > 1`` — and refits on
+
+* ``workflow="replace"``, ``lam=None``: the ``n`` synthetic points (fully synthetic);
+* ``workflow="replace"``, ``lam=λ``: the real data and a random subset of :math:`\lfloor\lambda N\rfloor`
+  of them, :math:`N` real points (Bertrand et al. 2024's loop: λ synthetic per real);
+* ``workflow="accumulate"``: the real data and every synthetic point so far (``n`` per
+  generation, or :math:`\lfloor\lambda N\rfloor` with ``lam``) (Gerstgrasser et al. 2024).
+
+Each replicate clones the learner and draws from its own generator, spawned from one seed,
+so results do not depend on the number of threads. Every generation's model is evaluated on
+a fresh, uncurated sample of ``n_eval`` points, kept in the result for metrics and figures.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from selfconsume._parallel import as_generator, replicate_blocks, run_blocks, seed_info
+from selfconsume._validation import check_choice, check_int, check_lam
+
+from ._common import readonly
+from ._learners import _points, check_learner
+
+__all__ = ["retrain", "RetrainResult", "luce_select"]
+
+WORKFLOWS = ("replace", "accumulate")
+#: Fitted attributes recorded per generation when the learner has them.
+_RECORDED = ("mean_", "cov_", "weights_", "means_", "covariances_")
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    """Result of :func:`retrain` (frozen; arrays are read-only).
+
+    Attributes
+    ----------
+    learner : str
+    generations, n, lam, workflow, K, reps, n_eval
+        The run's parameters.
+    seed : dict
+    samples : ndarray, shape (reps, generations + 1, n_eval, d)
+        A fresh sample of every generation's model (uncurated).
+    rewards : ndarray or None, shape (reps, generations + 1, n_eval)
+        The reward of those samples (when a reward was given).
+    params : dict of ndarray
+        Fitted attributes per replicate and generation (``mean_``, ``cov_`` for
+        :class:`GaussianLearner`; ``weights_``, ``means_``, ``covariances_`` for
+        :class:`MixtureLearner`).
+    """
+
+    learner: str
+    generations: int
+    n: int
+    lam: float | None
+    workflow: str
+    K: int
+    reps: int
+    n_eval: int
+    seed: dict = field(repr=False)
+    samples: np.ndarray = field(repr=False)
+    rewards: np.ndarray | None = field(repr=False)
+    params: dict = field(repr=False)
+
+    @property
+    def t(self) -> np.ndarray:
+        return np.arange(self.generations + 1)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table, one row per replicate and generation: sample means, trace of the sample
+        covariance, and the mean and variance of the reward when there is one."""
+        R, T1, m, d = self.samples.shape
+        x = self.samples
+        mean = x.mean(axis=2)
+        c = x - mean[:, :, None, :]
+        tr = (c**2).sum(axis=(2, 3)) / max(m - 1, 1)
+        cols = {"rep": np.repeat(np.arange(R), T1), "generation": np.tile(self.t, R), "trace_cov": tr.ravel()}
+        for j in range(d):
+            cols[f"mean_{j}"] = mean[:, :, j].ravel()
+        if self.rewards is not None:
+            cols["mean_reward"] = self.rewards.mean(axis=2).ravel()
+            cols["var_reward"] = self.rewards.var(axis=2, ddof=1).ravel()
+        df = pd.DataFrame(cols)
+        for name in ("learner", "n", "workflow", "K"):
+            df[name] = getattr(self, name)
+        df["lam"] = np.nan if self.lam is None else self.lam
+        return df
+
+
+def _clone(learner):
+    """An unfitted copy per replicate: ``learner.clone()`` when it has one, else a deep copy."""
+    return learner.clone() if hasattr(learner, "clone") else copy.deepcopy(learner)
+
+
+def luce_select(candidates, reward, K, rng):
+    """Keep one of every K consecutive candidates with probability e^{r}/Σ e^{r} (in log space).
+
+    ``candidates`` has ``n·K`` rows; returns the ``n`` kept rows. ``K = 1`` returns them all.
+    """
+    if K == 1:
+        return candidates
+    n = candidates.shape[0] // K
+    r = np.asarray(reward(candidates), dtype=float).reshape(n, K)
+    w = np.exp(r - r.max(axis=1, keepdims=True))
+    u = rng.random(n)[:, None] * w.sum(axis=1, keepdims=True)
+    pick = np.minimum((np.cumsum(w, axis=1) < u).sum(axis=1), K - 1)
+    return candidates.reshape(n, K, -1)[np.arange(n), pick]
+
+
+def retrain(learner, real, generations, *, n, lam=None, workflow="replace", K=1, reward=None, reps=1, rng=None,
+            n_eval=None, workers=None, progress=False) -> RetrainResult:
+    r"""Retrain a learner on its own (optionally curated) samples, with or without real data.
+
+    Parameters
+    ----------
+    learner : object
+        ``fit(X, random_state)`` / ``sample(n, random_state)`` (see
+        :mod:`selfconsume.simulators` learners); cloned per replicate.
+    real : array_like, shape (N, d)
+        The real data; generation 0 is fitted to it.
+    generations : int
+    n : int
+        Synthetic points drawn per generation (curated ones, when ``K > 1``); with ``lam``,
+        at least :math:`\lfloor\lambda N\rfloor`.
+    lam : float, optional
+        Synthetic-to-real ratio :math:`\lambda\ge0` (None: no real data after generation 0,
+        unless ``workflow="accumulate"``).
+    workflow : {"replace", "accumulate"}
+    K : int
+        Candidates per kept synthetic point (1: no curation).
+    reward : callable, optional
+        :math:`r` on ``(N, d)`` points (required when ``K > 1``; also recorded on the
+        evaluation samples when given).
+    reps : int
+    rng : None, int, SeedSequence or Generator
+    n_eval : int, optional
+        Size of each generation's evaluation sample (default ``min(n, 2000)``).
+    workers : int, optional
+        Threads (default: all cores); results do not depend on it.
+    progress : bool
+
+    Returns
+    -------
+    RetrainResult
+
+    Examples
+    --------
+    >>> from selfconsume.simulators import GaussianLearner
+    >>> real = np.random.default_rng(0).normal(size=(200, 2))
+    >>> res = retrain(GaussianLearner(), real, 5, n=50, reps=3, rng=1)
+    >>> res.samples.shape, res.params["cov_"].shape
+    ((3, 6, 50, 2), (3, 6, 2, 2))
+    """
+    from selfconsume.theory import as_reward
+
+    check_learner(learner)
+    real = _points(real, "real", min_rows=2)
+    N, d = real.shape
+    generations = check_int("generations", generations, min_value=0)
+    n = check_int("n", n, min_value=1)
+    lam = None if lam is None else check_lam(lam)
+    workflow = check_choice("workflow", workflow, WORKFLOWS)
+    K = check_int("K", K, min_value=1)
+    reps = check_int("reps", reps, min_value=1)
+    n_eval = min(n, 2000) if n_eval is None else check_int("n_eval", n_eval, min_value=2)
+    if workers is not None:
+        check_int("workers", workers, min_value=1)
+    if K > 1 and reward is None:
+        raise ValueError(f"reward must be given when K = {K} > 1 (curation keeps one of K candidates by their reward)")
+    rew = None if reward is None else as_reward(reward, dim=d)
+    m = n if lam is None else int(math.floor(lam * N + 1e-9))
+    if lam is not None and m > n:
+        raise ValueError(f"n must be >= floor(lam * len(real)) = {m} (the synthetic points used per generation); "
+                         f"got n={n}")
+    gen = as_generator(rng)
+    seed = seed_info(gen)
+    samples = np.empty((reps, generations + 1, n_eval, d))
+    rewards = None if rew is None else np.empty((reps, generations + 1, n_eval))
+    params: dict = {}
+
+    def record(r, t, model, g):
+        ev = np.asarray(model.sample(n_eval, random_state=g), dtype=float).reshape(n_eval, d)
+        samples[r, t] = ev
+        if rewards is not None:
+            rewards[r, t] = rew(ev)
+        for name in _RECORDED:
+            if hasattr(model, name):
+                v = np.asarray(getattr(model, name), dtype=float)
+                if name not in params:
+                    params[name] = np.full((reps, generations + 1, *v.shape), np.nan)
+                if params[name].shape[2:] == v.shape:
+                    params[name][r, t] = v
+
+    # allocate the parameter arrays with a probe fit (shapes only; its randomness is discarded)
+    probe = _clone(learner)
+    probe.fit(real, random_state=np.random.default_rng(0))
+    for name in _RECORDED:
+        if hasattr(probe, name):
+            params[name] = np.full((reps, generations + 1, *np.shape(getattr(probe, name))), np.nan)
+
+    def work(b, g):
+        for r in range(b.start, b.stop):
+            model = _clone(learner)
+            model.fit(real, random_state=g)
+            record(r, 0, model, g)
+            pool = real
+            for t in range(1, generations + 1):
+                cand = np.asarray(model.sample(n * K, random_state=g), dtype=float).reshape(n * K, d)
+                syn = luce_select(cand, rew, K, g)
+                if workflow == "accumulate":
+                    pool = np.concatenate([pool, syn[:m]])
+                    train = pool
+                elif lam is None:
+                    train = syn
+                else:
+                    train = np.concatenate([real, syn[g.permutation(n)[:m]]]) if m > 0 else real
+                model.fit(train, random_state=g)
+                record(r, t, model, g)
+
+    run_blocks(work, replicate_blocks(reps, 1), gen, workers=workers, progress=progress, desc="retrain")
+    return RetrainResult(type(learner).__name__, generations, n, lam, workflow, K, reps, n_eval, seed,
+                         readonly(samples), readonly(rewards), {k: readonly(v) for k, v in params.items()})
