@@ -148,26 +148,22 @@ class MixtureLearner(_Base):
 
     # -- pieces
     def _log_joint(self, X):
-        """log w_k + log N(x; m_k, S_k), shape (n, k)."""
+        """log w_k + log N(x; m_k, S_k), shape (n, k), all components at once."""
         d = X.shape[1]
-        out = np.empty((X.shape[0], self.components))
-        for k in range(self.components):
-            L = self.chol_[k]
-            y = linalg.solve_triangular(L, (X - self.means_[k]).T, lower=True)
-            out[:, k] = (math.log(self.weights_[k]) - 0.5 * (y * y).sum(axis=0) - np.log(np.diag(L)).sum()
-                         - 0.5 * d * math.log(2 * math.pi))
-        return out
+        Linv = np.linalg.inv(self.chol_)  # (k, d, d), lower triangular
+        y = np.einsum("kij,nkj->nki", Linv, X[:, None, :] - self.means_[None])
+        logdet = np.log(np.diagonal(self.chol_, axis1=1, axis2=2)).sum(axis=1)
+        return (np.log(self.weights_)[None] - 0.5 * (y * y).sum(axis=2) - logdet[None]
+                - 0.5 * d * math.log(2 * math.pi))
 
     def _m_step(self, X, resp):
         nk = resp.sum(axis=0) + 10 * np.finfo(float).eps
         self.weights_ = nk / X.shape[0]
         self.means_ = (resp.T @ X) / nk[:, None]
         d = X.shape[1]
-        covs = np.empty((self.components, d, d))
-        for k in range(self.components):
-            c = X - self.means_[k]
-            covs[k] = (resp[:, k, None] * c).T @ c / nk[k]
-            covs[k].flat[:: d + 1] += self.reg_covar
+        c = X[:, None, :] - self.means_[None]  # (n, k, d)
+        covs = np.einsum("nk,nki,nkj->kij", resp, c, c) / nk[:, None, None]
+        covs[:, np.arange(d), np.arange(d)] += self.reg_covar
         self.covariances_ = covs
         self.chol_ = np.linalg.cholesky(covs)
 

@@ -52,6 +52,7 @@ __all__ = [
     "gaussian_tilt", "gaussian_tilt_expr", "mixture_tilt",
     "best_of_k_cdf", "best_of_k_kl_step", "best_of_k_kl_step_expr",
     "top_set_kl_constant",
+    "curated_gaussian_moments", "expected_kde_trace",
 ]
 
 #: Masses below this (relative to the total) are not part of the support that H^K sees; their
@@ -592,3 +593,86 @@ def top_set_kl_constant(law: RewardLaw, K) -> float:
     f_top = math.exp(float(np.asarray(law.density(np.array([law.top - eps])))[0]))
     ratio = 1.0 if K == math.inf else K / (K - 1)
     return ratio * f_top / law.atom
+
+
+# --------------------------------------------------------------------------- learned loops (§6 item 5)
+
+
+def curated_gaussian_moments(mean, cov, reward: Reward, K):
+    r"""Mean and covariance of the curated law :math:`p\,H^K_p` for :math:`p=N(\mu,\Sigma)` and a linear reward.
+
+    With :math:`R=\gamma a^	op X`, :math:`X=\mathbb E[X\mid R]+arepsilon` with
+    :math:`\mathbb E[X\mid R]=\mu+\Sigma a\,(R-\mathbb E_0R)/(\gamma\,a^	op\Sigma a)` and :math:`arepsilon` independent of
+    :math:`R`; curation reweights by a function of :math:`R` only, so
+
+    .. math:: \mu'=\mu+\Sigma a\,rac{\mathbb E_1R-\mathbb E_0R}{\gamma\,a^	op\Sigma a},\qquad
+              \Sigma'=\Sigma+\Sigma aa^	op\Sigma\,rac{\mathrm{Var}_1R/\gamma^2-a^	op\Sigma a}{(a^	op\Sigma a)^2},
+
+    with :math:`\mathbb E_1R`, :math:`\mathrm{Var}_1R` from one step of :func:`curate_reward_law` (any K). A learned
+    Gaussian refitted (sample mean, ddof-1 covariance) on n curated samples has exactly these
+    conditional expectations (``theory.md`` §6 item 5); K = ∞ gives :math:`\mu+\gamma\Sigma a`, :math:`\Sigma`.
+
+    Examples
+    --------
+    >>> from selfconsume.theory import linear_reward
+    >>> m, S = curated_gaussian_moments([0.0, 0.0], np.eye(2), linear_reward([1.0, 0.0]), np.inf)
+    >>> np.round(m, 10).tolist(), np.round(S, 10).tolist()
+    ([1.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])
+    """
+    mu = np.atleast_1d(np.asarray(mean, dtype=float))
+    S = np.atleast_2d(np.asarray(cov, dtype=float))
+    if reward.name != "linear":
+        raise ValueError(f"curated_gaussian_moments needs a linear reward; got {reward.name!r}")
+    d = mu.size
+    if S.shape != (d, d):
+        raise ValueError(f"cov must have shape ({d}, {d}); got {S.shape}")
+    a = reward.params["direction"]
+    g = reward.gamma
+    p = gaussian_mixture([1.0], mu[None, :], covs=S[None])
+    ch = curate_reward_law(reward_law(p, reward), K, 1)
+    s2 = float(a @ S @ a)
+    Sa = S @ a
+    m1 = mu + Sa * (ch.mean_reward()[1] - ch.mean_reward()[0]) / (g * s2)
+    S1 = S + np.outer(Sa, Sa) * (ch.var_reward()[1] / g**2 - s2) / s2**2
+    return m1, S1
+
+
+def expected_kde_trace(trace0, dim, bandwidth, generations, *, n_synthetic, n_real=None):
+    r"""Exact :math:`\mathbb E\,\mathrm{tr}\,S_t` of a KDE retrained on its own samples (:math:`S_t` the
+    training covariance, divisor = size; the model's covariance is :math:`S_t+h^2I`).
+
+    Fully synthetic (``n_real`` None): the training set is :math:`n` draws of the KDE, so
+    :math:`\mathbb E[S_{t+1}\mid S_t]=rac{n-1}n(S_t+h^2I)`: the loop spreads to
+    :math:`\mathrm{tr}\,S_\infty=(n-1)dh^2`. With the :math:`N` real points kept and :math:`m` synthetic
+    added (λ = m/N), with :math:`D_t` the training mean minus the real mean:
+    :math:`\mathbb E\|D_{t+1}\|^2=ig(	frac m{N+m}ig)^2(\|D_t\|^2+\mathrm{tr}\,C_t/m)` and
+    :math:`\mathbb E\,\mathrm{tr}S_{t+1}=ig[N\,\mathrm{tr}S_r+(m-1)\mathrm{tr}C_t+	frac{Nm}{N+m}(\|D_t\|^2+\mathrm{tr}C_t/m)ig]/(N+m)`,
+    :math:`C_t=S_t+h^2I` — a linear recursion, so it holds in expectation exactly (derived here, 🧮).
+    Returns an array of length ``generations + 1`` (:math:`t=0` is the fit to the real data).
+
+    Examples
+    --------
+    >>> np.round(expected_kde_trace(2.0, 2, 0.5, 3, n_synthetic=10), 6).tolist()
+    [2.0, 2.25, 2.475, 2.6775]
+    """
+    trace0 = check_real("trace0", trace0, min_value=0.0)
+    dim = check_int("dim", dim, min_value=1)
+    h2 = check_real("bandwidth", bandwidth, min_value=0.0, min_inclusive=False) ** 2
+    generations = check_int("generations", generations, min_value=0)
+    m = check_int("n_synthetic", n_synthetic, min_value=1)
+    out = np.empty(generations + 1)
+    out[0] = trace0
+    tr, dd = trace0, 0.0
+    for t in range(generations):
+        c = tr + dim * h2
+        if n_real is None:
+            tr = (m - 1) / m * c
+        else:
+            N = check_int("n_real", n_real, min_value=1)
+            cross = dd + c / m
+            tr_new = (N * trace0 + (m - 1) * c + N * m / (N + m) * cross) / (N + m)
+            dd = (m / (N + m)) ** 2 * cross
+            tr = tr_new
+        out[t + 1] = tr
+    return out
+

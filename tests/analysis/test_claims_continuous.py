@@ -14,7 +14,8 @@ CONTINUOUS = [c.id for c in list_claims("continuous")]
 
 def test_continuous_claims_registered():
     assert set(CONTINUOUS) == {"continuous.reward_law", "continuous.gaussian_tilt", "continuous.mode_selection",
-                               "continuous.best_of_k", "continuous.top_set_limit", "continuous.with_real_data"}
+                               "continuous.best_of_k", "continuous.top_set_limit", "continuous.with_real_data",
+                               "continuous.learned_gaussian", "continuous.learned_mixture"}
 
 
 @pytest.mark.parametrize("claim_id", CONTINUOUS)
@@ -81,3 +82,22 @@ def test_bounds_one_percent_too_strong_are_caught(monkeypatch):
     orig = th.bound_thm24
     monkeypatch.setattr(th, "bound_thm24", lambda K, lam, t=None: orig(K, lam, t=t) - 0.01)
     assert _fails("continuous.with_real_data")
+
+
+def test_learned_gaussian_detects_k_minus_one(monkeypatch):
+    orig = th.curated_gaussian_moments
+    monkeypatch.setattr(th, "curated_gaussian_moments", lambda m, S, r, K: orig(m, S, r, max(K - 1, 2)))
+    assert _fails("continuous.learned_gaussian")
+
+
+def test_kde_recursion_with_divisor_n_is_caught(monkeypatch):
+    orig = th.expected_kde_trace
+
+    def wrong(trace0, dim, bandwidth, generations, *, n_synthetic, n_real=None):
+        if n_real is not None:
+            return orig(trace0, dim, bandwidth, generations, n_synthetic=n_synthetic, n_real=n_real)
+        # forgetting the (n−1)/n shrinkage of the refit: tr S_{t+1} = tr S_t + d h²
+        return trace0 + dim * bandwidth**2 * np.arange(generations + 1)
+
+    monkeypatch.setattr(th, "expected_kde_trace", wrong)
+    assert _fails("continuous.learned_mixture")
