@@ -108,7 +108,7 @@ def _check_grid(grid):
     return check(grid)
 
 
-def curate_density(p0, reward, K, generations, *, lam=None, grid) -> DensityChain:
+def curate_density(p0, reward, K, generations, *, lam=None, grid, mass_tol=1e-3) -> DensityChain:
     r"""Population curated chain of a density on a grid (cell masses through the exact discrete operator).
 
     Parameters
@@ -127,6 +127,10 @@ def curate_density(p0, reward, K, generations, *, lam=None, grid) -> DensityChai
         Synthetic-to-real ratio :math:`\lambda\ge0`, with :math:`p_\text{ref}=p_0` (None: fully synthetic).
     grid : tuple of one or two arrays
         Increasing cell centres per axis (d = 1 or 2).
+    mass_tol : float
+        For a normalised law ``p0`` (one with ``logpdf``), the cells' midpoint masses must sum
+        to 1 within ``mass_tol``; otherwise the grid is too coarse or too narrow for ``p0`` and
+        a ``ValueError`` says so (a callable density is normalised on the grid instead).
 
     Returns
     -------
@@ -159,6 +163,11 @@ def curate_density(p0, reward, K, generations, *, lam=None, grid) -> DensityChai
     total = float(m.sum())
     if not (math.isfinite(total) and total > 0):
         raise ValueError(f"p0 must have a positive, finite integral over the grid's cells; got {total}")
+    if hasattr(p0, "logpdf"):
+        mass_tol = float(mass_tol)
+        if abs(total - 1.0) > mass_tol:
+            raise ValueError(f"grid is too coarse or too narrow for p0: the cells hold mass {total:.6g} of p0, not 1 "
+                             f"within mass_tol={mass_tol:g} (refine or widen the grid)")
     m = m / total
     r = as_reward(reward, dim=d)(pts)
     res = simulate_curation(m, r, K_, generations, lam=lam)

@@ -63,6 +63,8 @@ def test_callables_and_two_centres():
     (dict(K=0), ValueError, "K"),
     (dict(lam=-0.5), ValueError, "lam"),
     (dict(p0="nope"), TypeError, "p0"),
+    (dict(grid=(np.linspace(-1, 1, 51),)), ValueError, "too coarse or too narrow"),
+    (dict(grid=(np.linspace(-5, 5, 4),)), ValueError, "too coarse or too narrow"),
 ])
 def test_bad_input(kw, exc, match):
     args = dict(p0=th.gaussian_mixture([1.0], [0.0], [1.0]), reward=th.quadratic_reward([0.0]), K=2,
