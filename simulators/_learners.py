@@ -117,7 +117,9 @@ class MixtureLearner(_Base):
     """A Gaussian mixture with full covariances, fitted by EM.
 
     The first fit starts from k-means++ centres (drawn with ``random_state``) and a hard
-    assignment; later fits warm-start from the previous parameters (``warm_start=True``),
+    assignment — the best of ``n_init`` such starts by mean log-likelihood, as scikit-learn's
+    ``n_init`` (one start can leave two modes under one component); later fits warm-start from
+    the previous parameters (``warm_start=True``),
     like fine-tuning the previous generation. EM stops when the mean log-likelihood changes
     by less than ``tol`` or after ``max_iter`` iterations; ``reg_covar`` is added to every
     covariance diagonal (as in scikit-learn).
@@ -129,6 +131,8 @@ class MixtureLearner(_Base):
     tol : float
     reg_covar : float
     warm_start : bool
+    n_init : int
+        k-means++ starts of the first (cold) fit; the best is kept.
 
     Examples
     --------
@@ -139,8 +143,9 @@ class MixtureLearner(_Base):
     ((8,), (8, 2), (8, 2, 2))
     """
 
-    def __init__(self, components, *, max_iter=100, tol=1e-6, reg_covar=1e-6, warm_start=True):
+    def __init__(self, components, *, max_iter=100, tol=1e-6, reg_covar=1e-6, warm_start=True, n_init=1):
         self.components = check_int("components", components, min_value=1)
+        self.n_init = check_int("n_init", n_init, min_value=1)
         self.max_iter = check_int("max_iter", max_iter, min_value=1)
         self.tol = check_real("tol", tol, min_value=0.0)
         self.reg_covar = check_real("reg_covar", reg_covar, min_value=0.0)
@@ -186,7 +191,19 @@ class MixtureLearner(_Base):
         if X.shape[0] < self.components:
             raise ValueError(f"X must have at least components = {self.components} points for EM; got {X.shape[0]}")
         if not (self.warm_start and hasattr(self, "means_") and self.means_.shape[1] == X.shape[1]):
-            self._init(X, np.random.default_rng(random_state))
+            rng = np.random.default_rng(random_state)
+            if self.n_init > 1:
+                best, score = None, -np.inf
+                for _ in range(self.n_init):
+                    cand = self.clone()
+                    cand.n_init = 1
+                    cand.fit(X, random_state=rng)
+                    s = float(np.mean(cand.log_prob(X)))
+                    if s > score:
+                        best, score = cand, s
+                vars(self).update({k: v for k, v in vars(best).items() if k.endswith("_")})
+                return self
+            self._init(X, rng)
         self.dim_ = X.shape[1]
         prev = -np.inf
         self.n_iter_, self.converged_ = 0, False

@@ -5,6 +5,7 @@ One module per area, each function ``<name>_table(quick=True, ...) -> pandas.Dat
 (tidy: one row per point, parameters as columns).
 """
 
+from .continuous import continuous_grid_table, curation_2d_table, curation_heatmaps_table
 from .curation import curation_cifar_table, curation_kl_table, curation_large_k_table, curation_reward_table
 from .gaussian import collapse_table
 from .mixing import mixing_paths_table, workflows_table
@@ -13,4 +14,5 @@ from .stability import boundary_map_table, contraction_table
 __all__ = [
     "collapse_table", "mixing_paths_table", "workflows_table", "contraction_table", "boundary_map_table",
     "curation_reward_table", "curation_kl_table", "curation_large_k_table", "curation_cifar_table",
+    "continuous_grid_table", "curation_2d_table", "curation_heatmaps_table",
 ]

@@ -92,3 +92,11 @@ def test_em_needs_enough_points():
     with pytest.raises(RuntimeError, match="not fitted"):
         KDELearner(0.1).sample(3)
     assert linear_reward([1.0, 0.0])(X[:3]).shape == (3,)
+
+
+def test_n_init_keeps_the_best_start():
+    one = np.array([MixtureLearner(8).fit(X, random_state=s).log_prob(X).mean() for s in range(6)])
+    best = np.array([MixtureLearner(8, n_init=6).fit(X, random_state=s).log_prob(X).mean() for s in range(6)])
+    # the first of the n_init starts is the single start (same stream), so the best is never worse
+    assert np.all(best >= one - 1e-12)
+    assert np.sum(best > one + 1e-6) >= 2 and np.median(best) == pytest.approx(one.max(), abs=1e-9)
