@@ -22,57 +22,80 @@ __all__ = ["run_benchmarks", "write_report"]
 
 #: Rough wall-clock seconds of the curation benchmarks (only used for the progress bar's ETA).
 _CURATION_ESTIMATE = {True: 35.0, False: 75.0}
+#: The same for the continuous-curation and learned-loop benchmarks.
+_CONTINUOUS_ESTIMATE = {True: 55.0, False: 190.0}
 
-#: Written by another developer; the suite runs without it.
+#: Written by other developers; the suite runs without them.
 _CURATION = f"{__package__}._curation"
+_CONTINUOUS = f"{__package__}._continuous"
 
 
-def _load_curation():
-    """The optional curation benchmarks module (``benchmarks/_curation.py``), or None.
+def _load_optional(module: str):
+    """An optional benchmarks module (e.g. ``benchmarks/_curation.py``), or None when it does not exist.
 
-    Imported when the suite is assembled, not when this package is, so that a broken
-    ``_curation`` (an error raised while importing it, a missing ``run``) becomes an error
-    row of the report instead of making ``selfconsume.benchmarks`` unimportable.
-    ``import_module`` rather than ``from . import _curation``: the latter turns a missing
-    module into a plain ImportError, which cannot be told apart from an ImportError raised
-    *inside* an existing ``_curation``. Any other failure propagates to the caller.
+    Imported when the suite is assembled, not when this package is, so that a broken module
+    (an error raised while importing it, a missing ``run``) becomes an error row of the report
+    instead of making ``selfconsume.benchmarks`` unimportable. ``import_module`` rather than
+    ``from . import _curation``: the latter turns a missing module into a plain ImportError,
+    which cannot be told apart from an ImportError raised *inside* an existing module. Any
+    other failure propagates to the caller.
     """
     try:
-        return importlib.import_module(_CURATION)
+        return importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name != _CURATION:
+        if exc.name != module:
             raise
         return None
 
 
-def _curation_entry(quick: bool, workers: int):
-    """``(name, fn, kwargs, est)`` of the curation benchmarks, or None when there are none.
+def _load_curation():
+    """The optional curation benchmarks module (``benchmarks/_curation.py``), or None."""
+    return _load_optional(_CURATION)
+
+
+def _load_continuous():
+    """The optional continuous-curation benchmarks module (``benchmarks/_continuous.py``), or None."""
+    return _load_optional(_CONTINUOUS)
+
+
+def _optional_entry(name: str, module: str, estimate: float, workers: int, quick: bool):
+    """``(name, fn, kwargs, est)`` of an optional module's ``run(quick)``, or None when there is no module.
 
     ``run(quick)`` receives ``workers`` too when its signature accepts it. A module that
     fails to import, or has no callable ``run``, gives an entry that raises that error when
     run, so the runner reports it as a failed row.
     """
     try:
-        mod = _load_curation()
+        mod = _load_optional(module)
         if mod is None:
             return None
         fn = getattr(mod, "run", None)
         if not callable(fn):
-            raise AttributeError(f"{_CURATION} has no callable run(quick)")
+            raise AttributeError(f"{module} has no callable run(quick)")
     except Exception as exc:  # reported when the entry runs, like any benchmark failure
         error = exc
 
         def fn(**kwargs):
             raise error
 
-        return ("curation", fn, {}, _CURATION_ESTIMATE[quick])
+        return (name, fn, {}, estimate)
     kwargs = {"quick": quick}
     try:
         if "workers" in inspect.signature(fn).parameters:
             kwargs["workers"] = workers
     except (TypeError, ValueError):  # no introspectable signature: call as documented
         pass
-    return ("curation", fn, kwargs, _CURATION_ESTIMATE[quick])
+    return (name, fn, kwargs, estimate)
+
+
+def _curation_entry(quick: bool, workers: int):
+    """``(name, fn, kwargs, est)`` of the curation benchmarks, or None when there are none."""
+    return _optional_entry("curation", _CURATION, _CURATION_ESTIMATE[quick], workers, quick)
+
+
+def _continuous_entry(quick: bool, workers: int):
+    """``(name, fn, kwargs, est)`` of the continuous-curation benchmarks, or None when there are none."""
+    return _optional_entry("continuous", _CONTINUOUS, _CONTINUOUS_ESTIMATE[quick], workers, quick)
 
 
 def _entries(quick: bool, workers: int):
@@ -82,9 +105,10 @@ def _entries(quick: bool, workers: int):
         if "workers" in inspect.signature(fn).parameters:
             kwargs = dict(kwargs, workers=workers)
         entries.append((name, fn, kwargs, est))
-    curation = _curation_entry(quick, workers)
-    if curation is not None:
-        entries.append(curation)
+    for optional in (_continuous_entry, _curation_entry):
+        entry = optional(quick, workers)
+        if entry is not None:
+            entries.append(entry)
     return entries
 
 

@@ -34,6 +34,9 @@ from selfconsume._validation import check_choice, check_finite_array, check_int,
 
 __all__ = ["GaussianLearner", "MixtureLearner", "KDELearner", "check_learner"]
 
+#: Lloyd (k-means) iterations after the k-means++ seeding of a cold EM start.
+_LLOYD_ITER = 20
+
 
 def _points(X, name="X", min_rows=1):
     X = check_finite_array(name, X)
@@ -116,8 +119,8 @@ class GaussianLearner(_Base):
 class MixtureLearner(_Base):
     """A Gaussian mixture with full covariances, fitted by EM.
 
-    The first fit starts from k-means++ centres (drawn with ``random_state``) and a hard
-    assignment — the best of ``n_init`` such starts by mean log-likelihood, as scikit-learn's
+    The first fit starts from greedy k-means++ centres (drawn with ``random_state``) refined by up to
+    20 Lloyd (k-means) steps and a hard assignment — the best of ``n_init`` such starts by mean log-likelihood, as scikit-learn's
     ``n_init`` (one start can leave two modes under one component); later fits warm-start from
     the previous parameters (``warm_start=True``),
     like fine-tuning the previous generation. EM stops when the mean log-likelihood changes
@@ -156,9 +159,10 @@ class MixtureLearner(_Base):
         """log w_k + log N(x; m_k, S_k), shape (n, k), all components at once."""
         d = X.shape[1]
         Linv = np.linalg.inv(self.chol_)  # (k, d, d), lower triangular
-        y = np.einsum("kij,nkj->nki", Linv, X[:, None, :] - self.means_[None])
+        # y_k = L_k⁻¹ (x − m_k) for every point, as one batched matmul (k, n, d)
+        y = np.matmul(X[None, :, :] - self.means_[:, None, :], np.swapaxes(Linv, 1, 2))
         logdet = np.log(np.diagonal(self.chol_, axis1=1, axis2=2)).sum(axis=1)
-        return (np.log(self.weights_)[None] - 0.5 * (y * y).sum(axis=2) - logdet[None]
+        return (np.log(self.weights_)[None] - 0.5 * (y * y).sum(axis=2).T - logdet[None]
                 - 0.5 * d * math.log(2 * math.pi))
 
     def _m_step(self, X, resp):
@@ -166,8 +170,8 @@ class MixtureLearner(_Base):
         self.weights_ = nk / X.shape[0]
         self.means_ = (resp.T @ X) / nk[:, None]
         d = X.shape[1]
-        c = X[:, None, :] - self.means_[None]  # (n, k, d)
-        covs = np.einsum("nk,nki,nkj->kij", resp, c, c) / nk[:, None, None]
+        c = X[None, :, :] - self.means_[:, None, :]  # (k, n, d)
+        covs = np.matmul(np.swapaxes(resp.T[:, :, None] * c, 1, 2), c) / nk[:, None, None]
         covs[:, np.arange(d), np.arange(d)] += self.reg_covar
         self.covariances_ = covs
         self.chol_ = np.linalg.cholesky(covs)
@@ -176,12 +180,25 @@ class MixtureLearner(_Base):
         n = X.shape[0]
         centres = [X[rng.integers(n)]]
         d2 = ((X - centres[0]) ** 2).sum(axis=1)
+        trials = 2 + int(math.log(self.components))  # greedy k-means++ (as scikit-learn): best of a few draws
         for _ in range(1, self.components):
             p = d2 / d2.sum() if d2.sum() > 0 else np.full(n, 1.0 / n)
-            centres.append(X[rng.choice(n, p=p)])
-            d2 = np.minimum(d2, ((X - centres[-1]) ** 2).sum(axis=1))
+            cand = X[rng.choice(n, size=trials, p=p)]
+            pot = np.minimum(d2[None, :], ((X[None, :, :] - cand[:, None, :]) ** 2).sum(axis=2))
+            best = int(pot.sum(axis=1).argmin())
+            centres.append(cand[best])
+            d2 = pot[best]
         C = np.array(centres)
         lab = ((X[:, None, :] - C[None]) ** 2).sum(axis=2).argmin(axis=1)
+        for _ in range(_LLOYD_ITER):  # a few k-means (Lloyd) steps from the k-means++ seeds, as scikit-learn
+            for k in range(self.components):
+                members = X[lab == k]
+                if len(members):
+                    C[k] = members.mean(axis=0)
+            new = ((X[:, None, :] - C[None]) ** 2).sum(axis=2).argmin(axis=1)
+            if np.array_equal(new, lab):
+                break
+            lab = new
         resp = np.zeros((n, self.components))
         resp[np.arange(n), lab] = 1.0
         self._m_step(X, resp)

@@ -432,7 +432,8 @@ def curate_reward_law(law: RewardLaw, K, generations, *, lam=None) -> RewardLawC
         lh = _log_h(law.nodes, q, law.nodes, K)
         log_g[t + 1] = _step_log_g(log_g[t], lh, lam)
         lq = law.logw + log_g[t + 1]
-        logq[t + 1] = lq - special.logsumexp(lq)  # g_t normalises exactly in theory; this removes rounding
+        mx = lq.max()  # logsumexp without scipy's per-call overhead (the chain's hot loop)
+        logq[t + 1] = lq - (mx + math.log(np.exp(lq - mx).sum()))  # g_t normalises exactly; this removes rounding
     log_g.setflags(write=False)
     logq.setflags(write=False)
     return RewardLawChain(law, K, lam, generations, log_g, logq)

@@ -99,4 +99,4 @@ def test_n_init_keeps_the_best_start():
     best = np.array([MixtureLearner(8, n_init=6).fit(X, random_state=s).log_prob(X).mean() for s in range(6)])
     # the first of the n_init starts is the single start (same stream), so the best is never worse
     assert np.all(best >= one - 1e-12)
-    assert np.sum(best > one + 1e-6) >= 2 and np.median(best) == pytest.approx(one.max(), abs=1e-9)
+    assert np.ptp(best) < 1e-9 and best[0] == pytest.approx(best.max())  # every seed reaches the same optimum
