@@ -44,11 +44,18 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from selfconsume.analysis import mode_coverage
+from selfconsume.simulators import (
+    KDELearner,
+    MixtureLearner,
+    curate_density,
+    retrain,
+    simulate_curation,
+)
+from selfconsume.simulators._retrain import luce_tournament
 
 from selfconsume import theory as th
 from selfconsume._parallel import resolve_workers
-from selfconsume.analysis import mode_coverage
-from selfconsume.simulators import KDELearner, MixtureLearner, curate_density, retrain, simulate_curation
 
 from ._timing import interleaved, make_row, mean_z
 
@@ -293,15 +300,7 @@ _GRID_HOW = ("grid = curate_density's discretisation (0 generations) + the cell 
 def tournament_samples(s, K, t, rng) -> np.ndarray:
     """``s`` exact draws of p_t by literal Luce tournaments: ``s·K^t`` draws of p_0 (the ring), then
     t rounds keeping one of every K consecutive points with probability e^{r}/Σe^{r}."""
-    x = RING.rvs(s * K**t, random_state=rng)
-    for _ in range(t):
-        m = x.shape[0] // K
-        r = REWARD(x).reshape(m, K)
-        wgt = np.exp(r - r.max(axis=1, keepdims=True))
-        u = rng.random(m) * wgt.sum(axis=1)
-        pick = np.minimum((np.cumsum(wgt, axis=1) < u[:, None]).sum(axis=1), K - 1)
-        x = x.reshape(m, K, -1)[np.arange(m), pick]
-    return x
+    return luce_tournament(RING.rvs(s * K**t, random_state=rng), REWARD, K, t, rng)
 
 
 def _mc_top(samples, K, t, rng, chunk_draws=2**20):

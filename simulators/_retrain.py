@@ -31,7 +31,7 @@ from selfconsume._validation import check_choice, check_int, check_lam
 from ._common import readonly
 from ._learners import _points, check_learner
 
-__all__ = ["retrain", "RetrainResult", "luce_select"]
+__all__ = ["retrain", "RetrainResult", "luce_select", "luce_tournament"]
 
 WORKFLOWS = ("replace", "accumulate")
 #: Fitted attributes recorded per generation when the learner has them.
@@ -114,6 +114,24 @@ def luce_select(candidates, reward, K, rng):
     u = rng.random(n)[:, None] * w.sum(axis=1, keepdims=True)
     pick = np.minimum((np.cumsum(w, axis=1) < u).sum(axis=1), K - 1)
     return candidates.reshape(n, K, -1)[np.arange(n), pick]
+
+
+def luce_tournament(points, reward, K, rounds, rng, *, hard=False):
+    """``rounds`` rounds of :func:`luce_select` (or of keeping the best of K, ``hard=True``).
+
+    ``points`` holds :math:`nK^{\text{rounds}}` iid draws of :math:`p_0`; the ``n`` rows returned
+    are exact draws of :math:`p_{\text{rounds}}` of the population curated chain (a draw of
+    :math:`p_{t+1}` is the choice among K draws of :math:`p_t`).
+    """
+    x = points
+    for _ in range(rounds):
+        if hard:
+            m = x.shape[0] // K
+            r = np.asarray(reward(x), dtype=float).reshape(m, K)
+            x = x.reshape(m, K, -1)[np.arange(m), r.argmax(axis=1)]
+        else:
+            x = luce_select(x, reward, K, rng)
+    return x
 
 
 def retrain(learner, real, generations, *, n, lam=None, workflow="replace", K=1, reward=None, reps=1, rng=None,

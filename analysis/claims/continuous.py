@@ -15,9 +15,10 @@ import math
 
 import numpy as np
 from scipy import stats
+from selfconsume.simulators import curate_density
+from selfconsume.simulators._retrain import luce_tournament
 
 from selfconsume import theory as th
-from selfconsume.simulators import curate_density
 
 from .._registry import Comparison, register_claim
 from .._stats import mean_se, proportion_se
@@ -36,18 +37,8 @@ KS = (2, 16, 10**6, math.inf)
 
 
 def _tournament(draw, reward, K, t, n, rng, *, hard=False):
-    """n exact draws of p_t: recursively, the Luce (or best-of-K) choice among K draws of p_{t-1}."""
-    if t == 0:
-        return draw(n, rng)
-    cand = _tournament(draw, reward, K, t - 1, n * K, rng, hard=hard).reshape(n, K, -1)
-    r = reward(cand.reshape(n * K, -1)).reshape(n, K)
-    if hard:
-        pick = r.argmax(axis=1)
-    else:
-        w = np.exp(r - r.max(axis=1, keepdims=True))
-        u = rng.random(n)[:, None] * w.sum(axis=1, keepdims=True)
-        pick = np.minimum((np.cumsum(w, axis=1) < u).sum(axis=1), K - 1)
-    return cand[np.arange(n), pick]
+    """n exact draws of p_t: K^t draws of p_0, then t rounds of the Luce (or best-of-K) choice."""
+    return luce_tournament(draw(n * K**t, rng), reward, K, t, rng, hard=hard)
 
 
 @register_claim(
