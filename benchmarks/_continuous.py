@@ -49,10 +49,10 @@ from selfconsume.simulators import (
     KDELearner,
     MixtureLearner,
     curate_density,
+    luce_tournament,
     retrain,
     simulate_curation,
 )
-from selfconsume.simulators._retrain import luce_tournament
 
 from selfconsume import theory as th
 from selfconsume._parallel import resolve_workers

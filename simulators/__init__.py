@@ -10,10 +10,10 @@ from ._curation import *  # noqa: F401,F403
 from ._density import DensityChain, curate_density
 from ._gaussian import GaussianChain, simulate_gaussian
 from ._learners import GaussianLearner, KDELearner, MixtureLearner
-from ._retrain import RetrainResult, retrain
+from ._retrain import RetrainResult, luce_select, luce_tournament, retrain
 from ._regression import RegressionChain, simulate_regression
 from selfconsume.theory._mixture import GaussianMixture, gaussian_mixture  # the one mixture law, re-exported
 
 __all__ = ["simulate_gaussian", "GaussianChain", "simulate_regression", "RegressionChain",
            "gaussian_mixture", "GaussianMixture", "curate_density", "DensityChain",
-           "retrain", "RetrainResult", "GaussianLearner", "MixtureLearner", "KDELearner", *_curation.__all__]
+           "retrain", "RetrainResult", "luce_select", "luce_tournament", "GaussianLearner", "MixtureLearner", "KDELearner", *_curation.__all__]

@@ -15,8 +15,7 @@ import math
 
 import numpy as np
 from scipy import stats
-from selfconsume.simulators import curate_density
-from selfconsume.simulators._retrain import luce_tournament
+from selfconsume.simulators import curate_density, luce_tournament
 
 from selfconsume import theory as th
 
