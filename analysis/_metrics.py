@@ -15,18 +15,13 @@ import math
 
 import numpy as np
 
-from selfconsume._validation import check_finite_array, check_int, check_real
+from selfconsume._validation import check_finite_array, check_int, check_points, check_real
 
 __all__ = ["sliced_wasserstein", "mmd", "mode_coverage", "kl_grid"]
 
 
 def _pts(name, x):
-    a = check_finite_array(name, x)
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2 or a.shape[0] < 2:
-        raise ValueError(f"{name} must be an array of at least 2 points, shape (n, d); got shape {a.shape}")
-    return a
+    return check_points(name, x, min_rows=2)
 
 
 def _wp_1d(u, v, p):

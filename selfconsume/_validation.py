@@ -21,6 +21,7 @@ __all__ = [
     "check_int_array",
     "check_lam",
     "check_named",
+    "check_points",
 ]
 
 
@@ -110,6 +111,21 @@ def check_named(name: str, value, cls: type, named: dict, *, hint: str):
         check_choice(name, value, tuple(named))
         return named[value]()
     raise TypeError(f"{name} must be a {cls.__name__} ({hint}) or one of {tuple(named)}; got {value!r}")
+
+
+def check_points(name: str, value, *, dim: int | None = None, min_rows: int = 1) -> np.ndarray:
+    """Finite points as rows, shape ``(N, d)``; a 1-D array is ``N`` points on the line (d = 1)."""
+    arr = check_finite_array(name, value)
+    if arr.ndim == 1 and dim in (None, 1):
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        want = "(N, d)" if dim is None else f"(N, {dim})"
+        raise ValueError(f"{name} must be an array of points of shape {want}; got shape {arr.shape}")
+    if dim is not None and arr.shape[1] != dim:
+        raise ValueError(f"{name} must have shape (N, {dim}); got shape {arr.shape}")
+    if arr.shape[0] < min_rows:
+        raise ValueError(f"{name} must have at least {min_rows} points; got {arr.shape[0]}")
+    return arr
 
 
 def check_finite_array(name: str, value, *, ndim: int | None = None, shape=None, dtype=float) -> np.ndarray:

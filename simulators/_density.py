@@ -20,6 +20,8 @@ import pandas as pd
 
 from selfconsume._validation import check_int, check_lam
 
+from selfconsume.theory._targets import _check_grid, cell_edges, logpdf_at_points
+
 from ._common import readonly
 from ._curation import simulate_curation
 
@@ -102,12 +104,6 @@ class DensityChain:
         return df
 
 
-def _check_grid(grid):
-    from selfconsume.theory._targets import _check_grid as check
-
-    return check(grid)
-
-
 def curate_density(p0, reward, K, generations, *, lam=None, grid, mass_tol=1e-3) -> DensityChain:
     r"""Population curated chain of a density on a grid (cell masses through the exact discrete operator).
 
@@ -149,14 +145,11 @@ def curate_density(p0, reward, K, generations, *, lam=None, grid, mass_tol=1e-3)
 
     axes = _check_grid(grid)
     d = len(axes)
-    K_ = K
     generations = check_int("generations", generations, min_value=0, max_value=10**6)
     lam = None if lam is None else check_lam(lam)
     mesh = np.meshgrid(*axes, indexing="ij")
     pts = np.stack([m.ravel() for m in mesh], axis=1)
     dens = _density_at(p0, pts, d)
-    from selfconsume.theory._targets import cell_edges
-
     widths = [np.diff(cell_edges(a)) for a in axes]
     vol = widths[0] if d == 1 else np.outer(widths[0], widths[1]).ravel()
     m = dens * vol
@@ -170,7 +163,7 @@ def curate_density(p0, reward, K, generations, *, lam=None, grid, mass_tol=1e-3)
                              f"within mass_tol={mass_tol:g} (refine or widen the grid)")
     m = m / total
     r = as_reward(reward, dim=d)(pts)
-    res = simulate_curation(m, r, K_, generations, lam=lam)
+    res = simulate_curation(m, r, K, generations, lam=lam)
     shape = tuple(a.size for a in axes)
     p = res.p[0].reshape(generations + 1, *shape)
     return DensityChain(tuple(readonly(a.copy()) for a in axes), res.K, lam, generations, readonly(p),
@@ -179,8 +172,7 @@ def curate_density(p0, reward, K, generations, *, lam=None, grid, mass_tol=1e-3)
 
 def _density_at(p0, pts, d):
     if hasattr(p0, "logpdf"):
-        x = pts[:, 0] if (d == 1 and getattr(p0, "covs", 0) is None) else pts
-        vals = np.exp(np.asarray(p0.logpdf(x), dtype=float))
+        vals = np.exp(logpdf_at_points(p0, pts))
     elif hasattr(p0, "pdf"):
         vals = np.asarray(p0.pdf(pts), dtype=float)
     elif callable(p0):

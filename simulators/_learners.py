@@ -30,7 +30,7 @@ import math
 import numpy as np
 from scipy import linalg, special
 
-from selfconsume._validation import check_choice, check_finite_array, check_int, check_real
+from selfconsume._validation import check_choice, check_int, check_points, check_real
 
 __all__ = ["GaussianLearner", "MixtureLearner", "KDELearner", "check_learner"]
 
@@ -39,14 +39,7 @@ _LLOYD_ITER = 20
 
 
 def _points(X, name="X", min_rows=1):
-    X = check_finite_array(name, X)
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be an array of points of shape (n, d); got shape {X.shape}")
-    if X.shape[0] < min_rows:
-        raise ValueError(f"{name} must have at least {min_rows} points; got {X.shape[0]}")
-    return X
+    return check_points(name, X, min_rows=min_rows)
 
 
 class _Base:

@@ -106,6 +106,7 @@ def luce_select(candidates, reward, K, rng):
 
     ``candidates`` has ``n·K`` rows; returns the ``n`` kept rows. ``K = 1`` returns them all.
     """
+    K = check_int("K", K, min_value=1)
     if K == 1:
         return candidates
     n = candidates.shape[0] // K
@@ -123,7 +124,11 @@ def luce_tournament(points, reward, K, rounds, rng, *, hard=False):
     are exact draws of :math:`p_{\text{rounds}}` of the population curated chain (a draw of
     :math:`p_{t+1}` is the choice among K draws of :math:`p_t`).
     """
-    x = points
+    K = check_int("K", K, min_value=1)
+    rounds = check_int("rounds", rounds, min_value=0)
+    x = np.asarray(points)
+    if x.shape[0] % K**rounds:
+        raise ValueError(f"points must hold a multiple of K**rounds = {K**rounds} rows; got {x.shape[0]}")
     for _ in range(rounds):
         if hard:
             m = x.shape[0] // K
@@ -210,13 +215,10 @@ def retrain(learner, real, generations, *, n, lam=None, workflow="replace", K=1,
         samples[r, t] = ev
         if rewards is not None:
             rewards[r, t] = rew(ev)
-        for name in _RECORDED:
-            if hasattr(model, name):
-                v = np.asarray(getattr(model, name), dtype=float)
-                if name not in params:
-                    params[name] = np.full((reps, generations + 1, *v.shape), np.nan)
-                if params[name].shape[2:] == v.shape:
-                    params[name][r, t] = v
+        for name, arr in params.items():  # allocated below from a probe fit
+            v = np.asarray(getattr(model, name, np.nan), dtype=float)
+            if arr.shape[2:] == v.shape:
+                arr[r, t] = v
 
     # allocate the parameter arrays with a probe fit (shapes only; its randomness is discarded)
     probe = _clone(learner)

@@ -38,13 +38,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from selfconsume._validation import check_int, check_lam, check_real
+from selfconsume._validation import check_finite_array, check_int, check_lam, check_real
 
 from ._curation_kernels import log_h_levels
 from ._curation_operator import _check_K
 from ._mixture import GaussianMixture, gaussian_mixture
 from ._quadrature import _Law
 from ._rewards import Reward
+from ._targets import logpdf_at_points
 
 __all__ = [
     "RewardLaw", "reward_law", "reward_law_from_scipy",
@@ -371,9 +372,7 @@ class RewardLawChain:
     def log_density(self, p0, reward: Reward, x, t: int) -> np.ndarray:
         """:math:`\\log p_t(x)=\\log p_0(x)+\\log g_t(r(x))` at points ``x`` (rows)."""
         pts = reward.points(x)
-        lp0 = p0.logpdf(pts if getattr(p0, "dim", pts.shape[1]) > 1 or getattr(p0, "covs", 1) is not None
-                        else pts[:, 0])
-        return lp0 + self.log_g_at(reward(pts), t)
+        return logpdf_at_points(p0, pts) + self.log_g_at(reward(pts), t)
 
     def to_frame(self):
         """Tidy table: one row per generation with the reward statistics."""
@@ -461,6 +460,15 @@ def gaussian_tilt_expr():
     return {"mu": sp.simplify(sol[mu]), "sigma2": sp.simplify(sol[s2])}
 
 
+def _mean_cov(mean, cov):
+    """A finite mean vector (d,) and a covariance of shape (d, d), or a clear error."""
+    mu = np.atleast_1d(check_finite_array("mean", mean))
+    S = np.atleast_2d(check_finite_array("cov", cov))
+    if mu.ndim != 1 or S.shape != (mu.size, mu.size):
+        raise ValueError(f"mean must have shape (d,) and cov shape (d, d); got {mu.shape} and {S.shape}")
+    return mu, S
+
+
 def gaussian_tilt(mean, cov, reward: Reward, t):
     r"""K = ∞ curation of :math:`N(\mu_0,\Sigma_0)` for t generations: :math:`p_t\propto p_0e^{t\,r}` (Lemma 2.1).
 
@@ -476,17 +484,13 @@ def gaussian_tilt(mean, cov, reward: Reward, t):
     >>> m.tolist(), S.tolist()
     ([1.5], [[0.25]])
     """
-    mu0 = np.atleast_1d(np.asarray(mean, dtype=float))
-    S0 = np.atleast_2d(np.asarray(cov, dtype=float))
-    d = mu0.size
-    if S0.shape != (d, d):
-        raise ValueError(f"cov must have shape ({d}, {d}); got {S0.shape}")
+    mu0, S0 = _mean_cov(mean, cov)
     t = check_real("t", t, min_value=0.0)
     g = reward.gamma
     if reward.name == "linear":
         return mu0 + t * g * S0 @ reward.params["direction"], S0.copy()
     if reward.name == "quadratic":
-        P = np.linalg.inv(S0) + t * g * np.eye(d)
+        P = np.linalg.inv(S0) + t * g * np.eye(mu0.size)
         St = np.linalg.inv(P)
         return St @ (np.linalg.solve(S0, mu0) + t * g * reward.params["centre"]), St
     raise ValueError(f"gaussian_tilt needs a linear or quadratic reward; got {reward.name!r}")
@@ -620,13 +624,9 @@ def curated_gaussian_moments(mean, cov, reward: Reward, K):
     >>> np.round(m, 10).tolist(), np.round(S, 10).tolist()
     ([1.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])
     """
-    mu = np.atleast_1d(np.asarray(mean, dtype=float))
-    S = np.atleast_2d(np.asarray(cov, dtype=float))
+    mu, S = _mean_cov(mean, cov)
     if reward.name != "linear":
         raise ValueError(f"curated_gaussian_moments needs a linear reward; got {reward.name!r}")
-    d = mu.size
-    if S.shape != (d, d):
-        raise ValueError(f"cov must have shape ({d}, {d}); got {S.shape}")
     a = reward.params["direction"]
     g = reward.gamma
     p = gaussian_mixture([1.0], mu[None, :], covs=S[None])

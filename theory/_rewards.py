@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from selfconsume._validation import check_finite_array, check_real
+from selfconsume._validation import check_finite_array, check_points, check_real
 
 __all__ = ["Reward", "clipped_distance_reward", "linear_reward", "quadratic_reward", "as_reward"]
 
@@ -59,16 +59,8 @@ class Reward:
     params: dict = field(default_factory=dict, repr=False)
 
     def points(self, x) -> np.ndarray:
-        """``x`` as a float array of points ``(N, d)`` (1-D input: N points on the line)."""
-        arr = np.asarray(x, dtype=float)
-        if arr.ndim == 1 and self.dim in (None, 1):
-            arr = arr[:, None]
-        if arr.ndim != 2:
-            want = "(N, d)" if self.dim is None else f"(N, {self.dim})"
-            raise ValueError(f"x must be an array of points of shape {want}; got shape {arr.shape}")
-        if self.dim is not None and arr.shape[1] != self.dim:
-            raise ValueError(f"x must have shape (N, {self.dim}) for reward {self.name!r}; got shape {arr.shape}")
-        return arr
+        """``x`` as finite points ``(N, d)`` (1-D input: N points on the line)."""
+        return check_points("x", x, dim=self.dim)
 
     def __call__(self, x) -> np.ndarray:
         """Rewards at the points, shape (N,); a clear error for non-finite or misshaped output."""

@@ -153,6 +153,14 @@ def two_moons(noise=0.1) -> TwoMoons:
     return TwoMoons(noise)
 
 
+def logpdf_at_points(law, pts) -> np.ndarray:
+    """``law.logpdf`` at points as rows ``(N, d)``: a law on the line (a :class:`GaussianMixture`
+    built from 1-D ``locs``) takes the first column, every other law the rows."""
+    if isinstance(law, GaussianMixture) and law.covs is None:
+        return np.asarray(law.logpdf(pts[:, 0]), dtype=float)
+    return np.asarray(law.logpdf(pts), dtype=float)
+
+
 def _check_grid(grid):
     if not isinstance(grid, (tuple, list)) or len(grid) not in (1, 2):
         raise ValueError(f"grid must be a tuple of one or two increasing arrays of cell centres; got {grid!r}")

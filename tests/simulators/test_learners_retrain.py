@@ -100,3 +100,17 @@ def test_n_init_keeps_the_best_start():
     # the first of the n_init starts is the single start (same stream), so the best is never worse
     assert np.all(best >= one - 1e-12)
     assert np.ptp(best) < 1e-9 and best[0] == pytest.approx(best.max())  # every seed reaches the same optimum
+
+
+def test_luce_tournament_checks_its_arguments():
+    from selfconsume.simulators import luce_tournament
+
+    g = np.random.default_rng(0)
+    r = linear_reward([1.0, 0.0])
+    assert luce_tournament(X[:16], r, 2, 3, g).shape == (2, 2)
+    with pytest.raises(ValueError, match="K"):
+        luce_tournament(X[:16], r, 0, 1, g)
+    with pytest.raises(ValueError, match="multiple of K"):
+        luce_tournament(X[:10], r, 4, 1, g)
+    best = luce_tournament(X[:400], r, 4, 1, g, hard=True)
+    np.testing.assert_array_equal(best[:, 0], X[:400, 0].reshape(100, 4).max(axis=1))

@@ -132,6 +132,9 @@ def test_top_set_constant_and_rate():
     (lambda: th.curate_reward_law("law", 2, 3), TypeError, "RewardLaw"),
     (lambda: th.reward_law_from_scipy(stats.norm(), atom=1.0), ValueError, "atom"),
     (lambda: th.best_of_k_cdf([1.2], 2, 1), ValueError, "F0"),
+    (lambda: th.gaussian_tilt([np.nan, 0.0], np.eye(2), th.quadratic_reward([0.0, 0.0]), 1), ValueError, "mean"),
+    (lambda: th.gaussian_tilt([0.0, 0.0], np.eye(3), th.quadratic_reward([0.0, 0.0]), 1), ValueError, "cov"),
+    (lambda: th.curated_gaussian_moments([0.0], [[1.0]], th.quadratic_reward([0.0]), 2), ValueError, "linear"),
 ])
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
