@@ -158,13 +158,13 @@ def reward_law_from_scipy(dist, *, top=None, atom=0.0, level=1, label=None) -> R
     return _assemble(x, lw, top=top, atom=atom, label=label or f"scipy {dist.dist.name}", density=dist.logpdf)
 
 
-def _components_1d(p0: GaussianMixture):
+def _components(p0: GaussianMixture):
     w, m, S, _ = p0._arrays
     return w, m, S
 
 
 def _isotropic(p0: GaussianMixture, what: str):
-    w, m, S = _components_1d(p0)
+    w, m, S = _components(p0)
     d = m.shape[1]
     s2 = S[:, 0, 0]
     if not np.allclose(S, s2[:, None, None] * np.eye(d)[None], rtol=1e-12, atol=0.0):
@@ -210,7 +210,7 @@ def reward_law(p0, reward: Reward, *, level=1) -> RewardLaw:
         raise TypeError(f"reward must be a built-in Reward (linear_reward, quadratic_reward, clipped_distance_reward); "
                         f"got {reward!r}")
     level = check_int("level", level, min_value=0, max_value=4)
-    w, m, S = _components_1d(p0)
+    w, m, S = _components(p0)
     d = m.shape[1]
     if reward.dim is not None and reward.dim != d:
         raise ValueError(f"reward has dim {reward.dim} but p0 has dim {d}")
@@ -516,7 +516,7 @@ def mixture_tilt(p0: GaussianMixture, reward: Reward, t) -> GaussianMixture:
     t = check_real("t", t, min_value=0.0)
     if t == 0:
         return p0
-    w, m, S = _components_1d(p0)
+    w, m, S = _components(p0)
     d = m.shape[1]
     c = reward.params["centre"]
     g = reward.gamma
