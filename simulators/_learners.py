@@ -32,6 +32,8 @@ from scipy import linalg, special
 
 from selfconsume._validation import check_choice, check_int, check_points, check_real
 
+from ._learners_kernels import em_fit, lloyd, m_step, mixture_log_joint
+
 __all__ = ["GaussianLearner", "MixtureLearner", "KDELearner", "check_learner"]
 
 #: Lloyd (k-means) iterations after the k-means++ seeding of a cold EM start.
@@ -147,27 +149,31 @@ class MixtureLearner(_Base):
         self.reg_covar = check_real("reg_covar", reg_covar, min_value=0.0)
         self.warm_start = bool(warm_start)
 
-    # -- pieces
+    # -- pieces (the loops are Numba kernels: simulators/_learners_kernels.py)
     def _log_joint(self, X):
         """log w_k + log N(x; m_k, S_k), shape (n, k), all components at once."""
-        d = X.shape[1]
-        Linv = np.linalg.inv(self.chol_)  # (k, d, d), lower triangular
-        # y_k = L_k⁻¹ (x − m_k) for every point, as one batched matmul (k, n, d)
-        y = np.matmul(X[None, :, :] - self.means_[:, None, :], np.swapaxes(Linv, 1, 2))
-        logdet = np.log(np.diagonal(self.chol_, axis1=1, axis2=2)).sum(axis=1)
-        return (np.log(self.weights_)[None] - 0.5 * (y * y).sum(axis=2).T - logdet[None]
-                - 0.5 * d * math.log(2 * math.pi))
+        out = np.empty((X.shape[0], self.components))
+        c = np.ascontiguousarray
+        mixture_log_joint(c(X, dtype=float), c(self.weights_, dtype=float), c(self.means_, dtype=float),
+                          c(self.chol_, dtype=float), out)
+        return out
 
     def _m_step(self, X, resp):
-        nk = resp.sum(axis=0) + 10 * np.finfo(float).eps
-        self.weights_ = nk / X.shape[0]
-        self.means_ = (resp.T @ X) / nk[:, None]
-        d = X.shape[1]
-        c = X[None, :, :] - self.means_[:, None, :]  # (k, n, d)
-        covs = np.matmul(np.swapaxes(resp.T[:, :, None] * c, 1, 2), c) / nk[:, None, None]
-        covs[:, np.arange(d), np.arange(d)] += self.reg_covar
-        self.covariances_ = covs
-        self.chol_ = np.linalg.cholesky(covs)
+        """Parameters from responsibilities ``resp`` (the hard assignment of the cold start)."""
+        k, d = self.components, X.shape[1]
+        nk = np.ascontiguousarray(resp.sum(axis=0))
+        sx = np.ascontiguousarray(resp.T @ X)
+        self.weights_, self.means_ = np.empty(k), np.empty((k, d))
+        self.covariances_, self.chol_ = np.empty((k, d, d)), np.empty((k, d, d))
+        ok = m_step(X, np.ascontiguousarray(resp), nk, sx, self.reg_covar, self.weights_, self.means_,
+                        self.covariances_, self.chol_)
+        self._raise_unless(ok)
+
+    def _raise_unless(self, ok):
+        if not ok:
+            raise ValueError(f"EM produced a covariance that is not positive definite (a component collapsed onto "
+                             f"fewer than d + 1 distinct points); raise reg_covar (now {self.reg_covar:g}) or lower "
+                             f"components (now {self.components})")
 
     def _init(self, X, rng):
         n = X.shape[0]
@@ -182,22 +188,14 @@ class MixtureLearner(_Base):
             centres.append(cand[best])
             d2 = pot[best]
         C = np.array(centres)
-        lab = ((X[:, None, :] - C[None]) ** 2).sum(axis=2).argmin(axis=1)
-        for _ in range(_LLOYD_ITER):  # a few k-means (Lloyd) steps from the k-means++ seeds, as scikit-learn
-            for k in range(self.components):
-                members = X[lab == k]
-                if len(members):
-                    C[k] = members.mean(axis=0)
-            new = ((X[:, None, :] - C[None]) ** 2).sum(axis=2).argmin(axis=1)
-            if np.array_equal(new, lab):
-                break
-            lab = new
+        lab = np.empty(n, dtype=np.int64)
+        lloyd(X, C, _LLOYD_ITER, lab)  # a few k-means (Lloyd) steps from the k-means++ seeds, as scikit-learn
         resp = np.zeros((n, self.components))
         resp[np.arange(n), lab] = 1.0
         self._m_step(X, resp)
 
     def fit(self, X, random_state=None):
-        X = _points(X)
+        X = np.ascontiguousarray(_points(X))
         if X.shape[0] < self.components:
             raise ValueError(f"X must have at least components = {self.components} points for EM; got {X.shape[0]}")
         if not (self.warm_start and hasattr(self, "means_") and self.means_.shape[1] == X.shape[1]):
@@ -215,18 +213,13 @@ class MixtureLearner(_Base):
                 return self
             self._init(X, rng)
         self.dim_ = X.shape[1]
-        prev = -np.inf
-        self.n_iter_, self.converged_ = 0, False
-        for it in range(1, self.max_iter + 1):
-            lj = self._log_joint(X)
-            lse = special.logsumexp(lj, axis=1)
-            self._m_step(X, np.exp(lj - lse[:, None]))
-            ll = float(lse.mean())
-            self.n_iter_ = it
-            if abs(ll - prev) < self.tol:
-                self.converged_ = True
-                break
-            prev = ll
+        # fresh arrays: a fitted model handed out earlier (retrain's records, a user's copy) is never mutated
+        w, m = self.weights_.copy(), self.means_.copy()
+        cv, ch = self.covariances_.copy(), self.chol_.copy()
+        it, conv, _, ok = em_fit(X, w, m, cv, ch, self.max_iter, self.tol, self.reg_covar)
+        self._raise_unless(ok)
+        self.weights_, self.means_, self.covariances_, self.chol_ = w, m, cv, ch
+        self.n_iter_, self.converged_ = int(it), bool(conv)
         return self
 
     def sample(self, n, random_state=None):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -215,17 +216,19 @@ def retrain(learner, real, generations, *, n, lam=None, workflow="replace", K=1,
         samples[r, t] = ev
         if rewards is not None:
             rewards[r, t] = rew(ev)
-        for name, arr in params.items():  # allocated below from a probe fit
+        if not allocated:  # the parameter arrays get their shapes from the first fitted model
+            with lock:
+                if not allocated:
+                    for name in _RECORDED:
+                        if hasattr(model, name):
+                            params[name] = np.full((reps, generations + 1, *np.shape(getattr(model, name))), np.nan)
+                    allocated.append(True)
+        for name, arr in params.items():
             v = np.asarray(getattr(model, name, np.nan), dtype=float)
             if arr.shape[2:] == v.shape:
                 arr[r, t] = v
 
-    # allocate the parameter arrays with a probe fit (shapes only; its randomness is discarded)
-    probe = _clone(learner)
-    probe.fit(real, random_state=np.random.default_rng(0))
-    for name in _RECORDED:
-        if hasattr(probe, name):
-            params[name] = np.full((reps, generations + 1, *np.shape(getattr(probe, name))), np.nan)
+    lock, allocated = threading.Lock(), []
 
     def work(b, g):
         for r in range(b.start, b.stop):

@@ -114,3 +114,58 @@ def test_luce_tournament_checks_its_arguments():
         luce_tournament(X[:10], r, 4, 1, g)
     best = luce_tournament(X[:400], r, 4, 1, g, hard=True)
     np.testing.assert_array_equal(best[:, 0], X[:400, 0].reshape(100, 4).max(axis=1))
+
+
+@pytest.mark.filterwarnings("ignore:Best performing initialization did not converge")
+@pytest.mark.parametrize("d", [1, 3])
+def test_em_matches_scikit_learn_in_other_dimensions(d):
+    """The run-time-d kernel (d ≠ 2) against scikit-learn from the same start."""
+    sk = pytest.importorskip("sklearn.mixture")
+    g = np.random.default_rng(d)
+    Y = np.concatenate([g.normal(0.0, 1.0, (400, d)), g.normal(3.0, 0.5, (300, d)) @ np.triu(np.ones((d, d)))])
+    m = MixtureLearner(3, max_iter=1, tol=0.0).fit(Y, random_state=0)
+    ours = MixtureLearner(3, max_iter=300, tol=1e-10)
+    ours.weights_, ours.means_, ours.covariances_ = m.weights_.copy(), m.means_.copy(), m.covariances_.copy()
+    ours.chol_, ours.dim_ = np.linalg.cholesky(m.covariances_), d
+    ours.fit(Y)
+    ref = sk.GaussianMixture(3, tol=1e-10, max_iter=300, reg_covar=1e-6, weights_init=m.weights_,
+                             means_init=m.means_, precisions_init=np.linalg.inv(m.covariances_)).fit(Y)
+    np.testing.assert_allclose(ours.means_, ref.means_, atol=1e-9)
+    np.testing.assert_allclose(ours.covariances_, ref.covariances_, atol=1e-9)
+    np.testing.assert_allclose(ours.log_prob(Y[:50]), ref.score_samples(Y[:50]), atol=1e-9)
+    assert ours.n_iter_ == ref.n_iter_
+
+
+def test_em_planar_kernel_equals_the_general_one_bit_for_bit():
+    from selfconsume.simulators._learners_kernels import _em_iteration, _em_iteration_2d
+
+    m = MixtureLearner(8).fit(X, random_state=0)
+    k, d = 8, 2
+    outs = []
+    for planar in (False, True):
+        w, mu, ch = m.weights_.copy(), m.means_.copy(), m.chol_.copy()
+        work = [np.empty((k, d, d)), np.empty((k, d)), np.empty((k, d)), np.empty((k, d, d)), np.empty(k)]
+        if planar:
+            ll = _em_iteration_2d(X, w, mu, ch, 1e-6, *work, np.empty(k))
+        else:
+            ll = _em_iteration(X, w, mu, ch, 1e-6, *work, np.empty(d), np.empty(d), np.empty(k))
+        outs.append((ll, w, mu, ch, work[0]))
+    assert outs[0][0] == outs[1][0]
+    for a, b in zip(outs[0][1:], outs[1][1:]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_em_reports_a_collapsed_component():
+    # two distinct points per component in 2-D with no regularisation: a singular covariance
+    Y = np.repeat(np.array([[0.0, 0.0], [1.0, 1.0], [10.0, 0.0], [11.0, 1.0]]), 5, axis=0)
+    with pytest.raises(ValueError, match="reg_covar"):
+        MixtureLearner(2, reg_covar=0.0).fit(Y, random_state=0)
+    assert np.isfinite(MixtureLearner(2).fit(Y, random_state=0).log_prob(Y)).all()
+
+
+def test_fitted_arrays_are_never_mutated_by_a_later_fit():
+    m = MixtureLearner(8).fit(X, random_state=0)
+    before = m.means_
+    snapshot = before.copy()
+    m.fit(X[::-1][:2000])
+    np.testing.assert_array_equal(before, snapshot)
