@@ -27,6 +27,7 @@ class VerifyReport:
     seed: int
     seconds: float
     interrupted: bool = False
+    backend: str = "numpy"
 
     @property
     def passed(self) -> bool:
@@ -50,14 +51,14 @@ class VerifyReport:
         n_pass = sum(r.passed for r in self.results)
         tail = " (INTERRUPTED: partial)" if self.interrupted else ""
         lines.append(f"{n_pass}/{len(self.results)} claims passed in {self.seconds:.1f} s "
-                     f"(budget={self.budget}, seed={self.seed}){tail}")
+                     f"(backend={self.backend}, budget={self.budget}, seed={self.seed}){tail}")
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
         out = [
             "# selfconsume verify report",
             "",
-            f"- budget: `{self.budget}`, seed: `{self.seed}`, wall time: {self.seconds:.1f} s"
+            f"- backend: `{self.backend}`, budget: `{self.budget}`, seed: `{self.seed}`, wall time: {self.seconds:.1f} s"
             + (" — **interrupted, partial report**" if self.interrupted else ""),
             f"- verdict: **{'PASS' if self.passed else 'FAIL'}** "
             f"({sum(r.passed for r in self.results)}/{len(self.results)} claims)",
@@ -92,6 +93,7 @@ class VerifyReport:
 
     def to_json(self) -> dict:
         return {
+            "backend": self.backend,
             "budget": self.budget,
             "seed": self.seed,
             "seconds": self.seconds,
@@ -109,10 +111,15 @@ class VerifyReport:
             ],
         }
 
+    @property
+    def stem(self) -> str:
+        """File stem of the reports: ``verify`` (numpy backend) or ``verify_<backend>``."""
+        return "verify" if self.backend == "numpy" else f"verify_{self.backend}"
+
     def write(self, out_dir) -> tuple[Path, Path]:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        md, js = out / "verify.md", out / "verify.json"
+        md, js = out / f"{self.stem}.md", out / f"{self.stem}.json"
         md.write_text(self.to_markdown())
         js.write_text(json.dumps(self.to_json(), indent=2))
         return md, js
@@ -151,14 +158,21 @@ def _worst_row(r: ClaimResult) -> str:
 
 
 def verify(claims=None, *, budget: str = "quick", seed: int = 0, progress: bool = False, workers=None,
-           out_dir=None, echo=None) -> VerifyReport:
-    """Run claims (all by default) and return a :class:`VerifyReport`.
+           out_dir=None, echo=None, backend: str = "numpy") -> VerifyReport:
+    """Run claims (all of ``backend`` by default) and return a :class:`VerifyReport`.
+
+    ``backend="torch"`` runs the torch adapter's claims (``torch.*``; needs torch, see the
+    README) and writes ``verify_torch.md``/``.json``.
 
     Claims run one after another; each finished result is kept, so a ``KeyboardInterrupt``
     returns (and writes, when ``out_dir`` is given) a partial report instead of losing it.
     ``echo``: optional callable receiving one line per finished claim.
     """
-    selected = list_claims() if claims is None else [c if not isinstance(c, str) else get_claim(c) for c in claims]
+    from .claims import load_backend
+
+    load_backend(backend)
+    selected = (list_claims(backend=backend) if claims is None
+                else [c if not isinstance(c, str) else get_claim(c) for c in claims])
     results: list[ClaimResult] = []
     interrupted = False
     t0 = time.perf_counter()
@@ -182,7 +196,7 @@ def verify(claims=None, *, budget: str = "quick", seed: int = 0, progress: bool 
     finally:
         if bar is not None:
             bar.close()
-    rep = VerifyReport(tuple(results), budget, seed, time.perf_counter() - t0, interrupted)
+    rep = VerifyReport(tuple(results), budget, seed, time.perf_counter() - t0, interrupted, backend)
     if out_dir is not None:
         rep.write(out_dir)
     return rep

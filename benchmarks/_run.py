@@ -24,10 +24,13 @@ __all__ = ["run_benchmarks", "write_report"]
 _CURATION_ESTIMATE = {True: 35.0, False: 75.0}
 #: The same for the continuous-curation and learned-loop benchmarks.
 _CONTINUOUS_ESTIMATE = {True: 55.0, False: 190.0}
+#: The same for the torch adapter's benchmarks.
+_TORCH_ESTIMATE = {True: 15.0, False: 25.0}
 
 #: Written by other developers; the suite runs without them.
 _CURATION = f"{__package__}._curation"
 _CONTINUOUS = f"{__package__}._continuous"
+_TORCH = f"{__package__}._torch"
 
 
 def _load_optional(module: str):
@@ -98,6 +101,11 @@ def _continuous_entry(quick: bool, workers: int):
     return _optional_entry("continuous", _CONTINUOUS, _CONTINUOUS_ESTIMATE[quick], workers, quick)
 
 
+def _torch_entry(quick: bool, workers: int):
+    """``(name, fn, kwargs, est)`` of the torch adapter's benchmarks (a skipped row without torch)."""
+    return _optional_entry("torch", _TORCH, _TORCH_ESTIMATE[quick], workers, quick)
+
+
 def _entries(quick: bool, workers: int):
     entries = []
     for name, fn, kwargs, est in _gaussian.suite(quick):
@@ -105,7 +113,7 @@ def _entries(quick: bool, workers: int):
         if "workers" in inspect.signature(fn).parameters:
             kwargs = dict(kwargs, workers=workers)
         entries.append((name, fn, kwargs, est))
-    for optional in (_continuous_entry, _curation_entry):
+    for optional in (_continuous_entry, _curation_entry, _torch_entry):
         entry = optional(quick, workers)
         if entry is not None:
             entries.append(entry)

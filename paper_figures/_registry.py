@@ -17,24 +17,32 @@ __all__ = ["FigureSpec", "register_figure", "list_figures", "get_figure", "set_s
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """slug, caption, ``table(quick: bool) -> DataFrame`` (analysis, cached), ``plot(df) -> Figure``."""
+    """slug, caption, ``table(quick: bool) -> DataFrame`` (analysis, cached), ``plot(df) -> Figure``,
+    and the optional modules the table needs (``requires``, e.g. ``("torch",)``)."""
 
     slug: str
     caption: str
     table: Callable
     plot: Callable
+    requires: tuple = ()
+
+    def missing(self) -> list[str]:
+        """The modules of ``requires`` that cannot be imported here."""
+        import importlib.util
+
+        return [m for m in self.requires if importlib.util.find_spec(m) is None]
 
 
 _FIGURES: dict[str, FigureSpec] = {}
 
 
-def register_figure(*, slug: str, caption: str, table: Callable):
-    """Decorator for a script's ``plot`` function."""
+def register_figure(*, slug: str, caption: str, table: Callable, requires=()):
+    """Decorator for a script's ``plot`` function (``requires``: optional modules its table needs)."""
 
     def deco(plot):
         if slug in _FIGURES:
             raise ValueError(f"figure slug {slug!r} is already registered")
-        _FIGURES[slug] = FigureSpec(slug, caption, table, plot)
+        _FIGURES[slug] = FigureSpec(slug, caption, table, plot, tuple(requires))
         return plot
 
     return deco

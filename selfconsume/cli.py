@@ -12,16 +12,20 @@ __all__ = ["main"]
 def _cmd_verify(args) -> int:
     from selfconsume.analysis import list_claims, verify
 
-    if args.list:
-        for c in list_claims():
-            print(f"{c.id:<36} {c.title}  [{c.source}]")
-        return 0
-    claims = args.claim or None
-    quiet = args.quiet
-    rep = verify(claims, budget=args.budget, seed=args.seed, progress=not quiet, workers=args.workers,
-                 out_dir=args.out, echo=None)
+    try:
+        if args.list:
+            for c in list_claims(backend=args.backend):
+                print(f"{c.id:<36} {c.title}  [{c.source}]")
+            return 0
+        claims = args.claim or None
+        quiet = args.quiet
+        rep = verify(claims, budget=args.budget, seed=args.seed, progress=not quiet, workers=args.workers,
+                     out_dir=args.out, echo=None, backend=args.backend)
+    except ImportError as exc:  # --backend torch without torch: say how to install it
+        print(f"selfconsume verify --backend {args.backend}: {exc}", file=sys.stderr)
+        return 2
     print(rep.table())
-    print(f"reports: {Path(args.out) / 'verify.md'}, {Path(args.out) / 'verify.json'}")
+    print(f"reports: {Path(args.out) / (rep.stem + '.md')}, {Path(args.out) / (rep.stem + '.json')}")
     if rep.interrupted:
         return 130
     return 0 if rep.passed else 1
@@ -35,6 +39,13 @@ def _cmd_figures(args) -> int:
     import matplotlib.pyplot as plt
 
     figs = [get_figure(s) for s in args.figure] if args.figure else list_figures()
+    skipped = [(f, f.missing()) for f in figs if f.missing()]
+    if skipped and args.figure:  # asked for by name: an error
+        for f, miss in skipped:
+            print(f"figure {f.slug} needs {', '.join(miss)}: pip install 'selfconsume[torch]' (on a CPU-only "
+                  "machine first pip install torch==2.13.0)", file=sys.stderr)
+        return 2
+    figs = [f for f in figs if not f.missing()]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     bar = None
@@ -64,6 +75,9 @@ def _cmd_figures(args) -> int:
         if bar is not None:
             bar.close()
     print(f"{len(figs)} figures in {out}/ (PNG and PDF)")
+    for f, miss in skipped:
+        print(f"skipped {f.slug}: needs {', '.join(miss)} (pip install 'selfconsume[torch]'; on a CPU-only machine "
+              "first pip install torch==2.13.0)")
     return 0
 
 
@@ -91,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=int, default=0, help="master seed (each claim derives its own stream)")
     v.add_argument("--workers", type=int, default=None, help="threads (results do not depend on it)")
     v.add_argument("--out", default="reports", help="report folder (default: reports/)")
+    v.add_argument("--backend", choices=("numpy", "torch"), default="numpy",
+                   help="numpy (default): the toolkit's simulators; torch: the torch adapter's claims (needs torch)")
     v.add_argument("--list", action="store_true", help="list the claims and exit")
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.set_defaults(func=_cmd_verify)

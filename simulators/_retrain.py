@@ -169,7 +169,8 @@ def retrain(learner, real, generations, *, n, lam=None, workflow="replace", K=1,
     n_eval : int, optional
         Size of each generation's evaluation sample (default ``min(n, 2000)``).
     workers : int, optional
-        Threads (default: all cores); results do not depend on it.
+        Threads (default: all cores); results do not depend on it. A learner with
+        ``thread_safe = False`` (the torch adapter) runs its replicates one after another.
     progress : bool
 
     Returns
@@ -249,6 +250,8 @@ def retrain(learner, real, generations, *, n, lam=None, workflow="replace", K=1,
                 model.fit(train, random_state=g)
                 record(r, t, model, g)
 
+    if not getattr(learner, "thread_safe", True):
+        workers = 1  # e.g. torch learners: torch's global stream is shared between threads
     run_blocks(work, replicate_blocks(reps, 1), gen, workers=workers, progress=progress, desc="retrain")
     return RetrainResult(type(learner).__name__, generations, n, lam, workflow, K, reps, n_eval, seed,
                          readonly(samples), readonly(rewards), {k: readonly(v) for k, v in params.items()})

@@ -156,3 +156,13 @@ def test_a_new_upward_import_is_caught(importer, source, what):
 ])
 def test_downward_imports_are_allowed(importer, source):
     assert violations(source, importer) == []
+
+
+def test_torch_is_imported_by_the_adapter_only():
+    """torch is optional: only ``simulators/torch.py`` imports it (lazily); everything else goes through it."""
+    bad = []
+    for f in source_files():
+        for line, target in imports_of(f.read_text(), module_name(f), f.name == "__init__.py"):
+            if (target == "torch" or target.startswith("torch.")) and f != ROOT / "simulators" / "torch.py":
+                bad.append(f"{f.relative_to(ROOT)}:{line}: imports {target}")
+    assert not bad, "torch imported outside the adapter:\n" + "\n".join(bad)

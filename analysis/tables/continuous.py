@@ -79,9 +79,17 @@ def continuous_grid_table(quick: bool = True, *, n=1000, generations=20, K=4, la
     ``regime``, ``generation``, ``reps``.
     """
     reps = (5 if quick else 20) if reps is None else reps
+    return ring_grid_rows(lambda real: _learner(), n=n, generations=generations, K=K, lam=lam, reps=reps, seed=seed,
+                          workers=workers)
+
+
+def ring_grid_rows(make_learner, *, n, generations, K, lam, reps, seed, workers=None) -> pd.DataFrame:
+    """The rows of :func:`continuous_grid_table` for any learner: ``make_learner(real)`` builds it from
+    the real sample (the torch adapter's flow is pretrained on it; see ``tables.torch_ring_table``)."""
     ring, centres, scale = _ring()
     gens_shown = list(range(0, generations + 1, max(1, generations // 4)))
     real = ring.rvs(n, random_state=seed)
+    learner = make_learner(real)
     test = ring.rvs(n, random_state=seed + 1)
     test2 = ring.rvs(n, random_state=seed + 2)
     top = centres[[1, 5]]
@@ -94,7 +102,7 @@ def continuous_grid_table(quick: bool = True, *, n=1000, generations=20, K=4, la
     ]
     frames = []
     for regime, kw in regimes:
-        res = retrain(_learner(), real, generations, reps=reps, rng=seed, n_eval=n, workers=workers, **kw)
+        res = retrain(learner, real, generations, reps=reps, rng=seed, n_eval=n, workers=workers, **kw)
         frames += _sample_rows(res.samples, gens_shown, regime=regime)
         cov = np.array([[mode_coverage(res.samples[r, t], centres, radius=3 * scale) for t in res.t]
                         for r in range(reps)])

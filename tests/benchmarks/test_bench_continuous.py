@@ -35,14 +35,16 @@ def test_checkpoints():
 
 def test_exact_vs_grid_rows_small():
     rows = _check(bc.bench_exact_vs_grid(True, workers=2, generations=4, ks=(2, 16), tol=5e-2, ladder=(30, 40),
-                                         repeats=1, quick_cells=30), n=3)
+                                         repeats=1, quick_cells=30, tols=(5e-2, 1e-9)), n=4)
     assert "≤ 1 s" in rows[0]["target"] and all(r["target"] == "≥ 100×" for r in rows[1:])
     assert "accuracy" in rows[0]["notes"]
+    # the sweep: a tolerance the ladder reaches is measured, one past it is extrapolated and says so
+    assert rows[1]["notes"].startswith("measured") and rows[2]["notes"].startswith("EXTRAPOLATED")
 
 
 def test_exact_vs_grid_full_mode_verifies_the_candidate():
     rows = _check(bc.bench_exact_vs_grid(False, workers=1, generations=3, ks=(4,), tol=5e-2, ladder=(30, 40),
-                                         offsets=(0.0,), repeats=1), n=3)
+                                         offsets=(0.0,), repeats=1, tols=(5e-2,)), n=3)
     assert "the timed run is the last of these" in rows[2]["notes"]
 
 
@@ -120,7 +122,7 @@ def test_tables_row_with_stub_tables(monkeypatch):
 
 def test_suite_entry():
     names = [e[0] for e in _run._entries(True, 2)]
-    assert names.count("continuous") == 1 and names[-1] == "curation"
+    assert names.count("continuous") == 1 and names[-2:] == ["curation", "torch"]
     (entry,) = [e for e in _run._entries(False, 1) if e[0] == "continuous"]
     assert entry[2] == {"quick": False, "workers": 1} and entry[1] is bc.run and entry[3] > 0
     assert _run._load_continuous() is bc

@@ -38,7 +38,8 @@ def check_rows(rows):
             assert isinstance(r["met"], bool) and r["target"] != "—"
             assert math.isfinite(r["ratio"]) and r["ratio"] > 0
         if math.isfinite(r["ours"]) and math.isfinite(r["reference"]):
-            assert r["ours"] > 0 and r["reference"] > 0 and math.isfinite(r["ratio"])
+            # ≥ 0, not > 0: a difference of two timings (the allocation row) is floored at 0 on a loaded machine
+            assert r["ours"] >= 0 and r["reference"] > 0 and math.isfinite(r["ratio"])
     return rows
 
 
@@ -295,7 +296,7 @@ def test_curation_failure_becomes_an_error_row(curation_dir, source, error):
 def test_curation_rows_are_picked_up(curation_dir):
     (curation_dir / "_curation.py").write_text(_GOOD_CURATION, encoding="utf-8")
     names = [e[0] for e in _run._entries(True, 2)]
-    assert names[-1] == "curation" and names.count("curation") == 1
+    assert "curation" in names and names.count("curation") == 1 and names.index("curation") > names.index("continuous")
     df = run_benchmarks(only="curation", quick=False, workers=2, progress=False)
     assert df.benchmark.tolist() == ["curation"]
     assert df.workload.tolist() == ["curation quick=False workers=2"] and df.met.tolist() == [True]
