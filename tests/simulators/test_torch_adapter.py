@@ -165,3 +165,16 @@ def test_verify_torch_backend_passes():
     rep = verify(backend="torch", budget="quick")
     assert rep.passed, rep.table()
     assert rep.stem == "verify_torch"
+
+
+def test_same_numbers_whatever_the_torch_thread_count():
+    threads = torch.get_num_threads()
+    out = []
+    try:
+        for nt in (1, 2):
+            torch.set_num_threads(nt)
+            f = st.FlowLearner(steps=20, first_steps=40, hidden=(32, 32), ode_steps=4, device="cpu")
+            out.append(retrain(f, RING, 2, n=300, reps=1, rng=0).samples)
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_array_equal(out[0], out[1])
