@@ -32,7 +32,7 @@ from scipy import linalg, special
 
 from selfconsume._validation import check_choice, check_int, check_points, check_real
 
-from ._learners_kernels import em_fit, lloyd, m_step, mixture_log_joint
+from ._learners_kernels import em_fit, lloyd, mixture_log_joint
 
 __all__ = ["GaussianLearner", "MixtureLearner", "KDELearner", "check_learner"]
 
@@ -159,15 +159,23 @@ class MixtureLearner(_Base):
         return out
 
     def _m_step(self, X, resp):
-        """Parameters from responsibilities ``resp`` (the hard assignment of the cold start)."""
-        k, d = self.components, X.shape[1]
-        nk = np.ascontiguousarray(resp.sum(axis=0))
-        sx = np.ascontiguousarray(resp.T @ X)
-        self.weights_, self.means_ = np.empty(k), np.empty((k, d))
-        self.covariances_, self.chol_ = np.empty((k, d, d)), np.empty((k, d, d))
-        ok = m_step(X, np.ascontiguousarray(resp), nk, sx, self.reg_covar, self.weights_, self.means_,
-                        self.covariances_, self.chol_)
-        self._raise_unless(ok)
+        """Parameters from responsibilities ``resp`` (the cold start's hard assignment; NumPy: it runs
+        once per cold fit, and a compiled twin would cost more to compile than it saves)."""
+        nk = resp.sum(axis=0) + 10 * np.finfo(float).eps
+        self.weights_ = nk / X.shape[0]
+        self.means_ = (resp.T @ X) / nk[:, None]
+        d = X.shape[1]
+        c = X[None, :, :] - self.means_[:, None, :]  # (k, n, d)
+        covs = np.matmul(np.swapaxes(resp.T[:, :, None] * c, 1, 2), c) / nk[:, None, None]
+        covs[:, np.arange(d), np.arange(d)] += self.reg_covar
+        self.covariances_ = covs
+        chol = np.empty_like(covs)
+        for k in range(self.components):
+            try:
+                chol[k] = np.linalg.cholesky(covs[k])
+            except np.linalg.LinAlgError:
+                self._raise_unless(False)
+        self.chol_ = chol
 
     def _raise_unless(self, ok):
         if not ok:

@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["em_fit", "m_step", "mixture_log_joint", "lloyd"]
+__all__ = ["em_fit", "mixture_log_joint", "lloyd"]
 
 _EPS10 = 10.0 * np.finfo(np.float64).eps
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -85,43 +85,6 @@ def mixture_log_joint(X, weights, means, chol, out):
             s += math.exp(out[i, c] - mx)
         total += mx + math.log(s)
     return total / n
-
-
-@njit(cache=True, nogil=True)
-def m_step(X, resp, nk, sx, reg_covar, weights, means, covs, chol):
-    """Parameters from responsibilities ``resp`` with column sums ``nk`` and ``sx = respᵀX`` (two passes,
-    centred scatter): the cold start's hard assignment. False if a covariance is not positive definite."""
-    n, d = X.shape
-    k = weights.shape[0]
-    for c in range(k):
-        nk[c] += _EPS10
-        weights[c] = nk[c] / n
-        for j in range(d):
-            means[c, j] = sx[c, j] / nk[c]
-    covs[:, :, :] = 0.0
-    diff = np.empty(d)
-    for i in range(n):
-        for c in range(k):
-            g = resp[i, c]
-            if g == 0.0:
-                continue
-            for j in range(d):
-                diff[j] = X[i, j] - means[c, j]
-            for j in range(d):
-                gj = g * diff[j]
-                for p in range(j + 1):
-                    covs[c, j, p] += gj * diff[p]
-    ok = True
-    for c in range(k):
-        for j in range(d):
-            for p in range(j + 1):
-                v = covs[c, j, p] / nk[c]
-                covs[c, j, p] = v
-                covs[c, p, j] = v
-            covs[c, j, j] += reg_covar
-        if not _cholesky(covs[c], chol[c]):
-            ok = False
-    return ok
 
 
 @njit(cache=True, nogil=True)
@@ -260,28 +223,42 @@ def _em_iteration_2d(X, weights, means, chol, reg_covar, covs, shift, u, sxx, nk
     return total / n, _finish_m_step(X.shape[0], weights, means, chol, reg_covar, covs, shift, u, sxx, nk)
 
 
-@njit(cache=True, nogil=True)
 def em_fit(X, weights, means, covs, chol, max_iter, tol, reg_covar):
     """EM in place from ``(weights, means, chol)``; returns (iterations, converged, last mean log-lik, ok).
 
     ``ok`` is False when a covariance stopped being positive definite (the caller raises, as
-    scikit-learn does: lower ``components`` or raise ``reg_covar``)."""
+    scikit-learn does: lower ``components`` or raise ``reg_covar``). Dispatches in Python to the
+    planar or the general compiled loop, so a run compiles only the one it uses."""
+    fit = _em_fit_2d if X.shape[1] == 2 else _em_fit_nd
+    return fit(X, weights, means, covs, chol, max_iter, tol, reg_covar)
+
+
+@njit(cache=True, nogil=True)
+def _em_fit_2d(X, weights, means, covs, chol, max_iter, tol, reg_covar):
     k = weights.shape[0]
-    d = X.shape[1]
-    shift = np.empty((k, d))
-    u = np.empty((k, d))
-    sxx = np.empty((k, d, d))
-    nk = np.empty(k)
-    diff = np.empty(d)
-    y = np.empty(d)
-    v = np.empty(k)
+    shift, u, sxx, nk, v = np.empty((k, 2)), np.empty((k, 2)), np.empty((k, 2, 2)), np.empty(k), np.empty(k)
     prev = -np.inf
     ll = -np.inf
     for it in range(1, max_iter + 1):
-        if d == 2:
-            ll, ok = _em_iteration_2d(X, weights, means, chol, reg_covar, covs, shift, u, sxx, nk, v)
-        else:
-            ll, ok = _em_iteration(X, weights, means, chol, reg_covar, covs, shift, u, sxx, nk, diff, y, v)
+        ll, ok = _em_iteration_2d(X, weights, means, chol, reg_covar, covs, shift, u, sxx, nk, v)
+        if not ok:
+            return it, False, ll, False
+        if abs(ll - prev) < tol:
+            return it, True, ll, True
+        prev = ll
+    return max_iter, False, ll, True
+
+
+@njit(cache=True, nogil=True)
+def _em_fit_nd(X, weights, means, covs, chol, max_iter, tol, reg_covar):
+    k = weights.shape[0]
+    d = X.shape[1]
+    shift, u, sxx, nk = np.empty((k, d)), np.empty((k, d)), np.empty((k, d, d)), np.empty(k)
+    diff, y, v = np.empty(d), np.empty(d), np.empty(k)
+    prev = -np.inf
+    ll = -np.inf
+    for it in range(1, max_iter + 1):
+        ll, ok = _em_iteration(X, weights, means, chol, reg_covar, covs, shift, u, sxx, nk, diff, y, v)
         if not ok:
             return it, False, ll, False
         if abs(ll - prev) < tol:
