@@ -89,6 +89,9 @@ class Row:
     kind: str  # "statistical (z=…)", "deterministic", "interval"
     passed: bool
     note: str = ""
+    #: Minimal detectable relative effect: the smallest relative error in ``predicted`` this row
+    #: detects with probability ≥ 0.9 (see :func:`minimal_detectable_effect`).
+    mde: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,36 @@ def run_check(claim: Claim, budget: str = "quick", *, seed: int = 0, progress: b
     return ClaimResult(claim, budget, seed, tuple(rows), time.perf_counter() - t0)
 
 
+#: One-sided normal quantile of the power the ``mde`` is stated at (0.9).
+Z_POWER = 1.2815515655446004
+
+
+def minimal_detectable_effect(predicted, measured, lo, hi, relation, se=None) -> float:
+    r"""The smallest relative error :math:`|\delta|/|p|` in the prediction :math:`p` that the row detects
+    with probability ≥ 0.9.
+
+    A wrong prediction :math:`p+\delta` fails the row when it leaves the interval (``==``), exceeds
+    its upper end (``>=``: only increases are detectable) or falls below its lower end (``<=``).
+    Statistical rows re-draw the interval, whose centre has standard error ``se``, so the
+    detectable shift is the distance from :math:`p` to the violated end plus
+    :math:`z_{0.9}\,\mathrm{se}`; deterministic and interval rows detect, with certainty, any
+    shift past the end. Relative to :math:`|p|`; ``inf`` when :math:`p = 0` (a difference that should
+    vanish has no relative scale: its interval is the absolute resolution).
+    """
+    extra = Z_POWER * float(se) if se is not None else 0.0
+    up, down = hi - predicted + extra, predicted - lo + extra
+    if relation == "==":
+        shift = max(up, down)  # the worse direction: a detectable error either way
+    elif relation == ">=":
+        shift = up
+    else:
+        shift = down
+    ref = abs(predicted)
+    if not (math.isfinite(shift) and ref > 0):  # a prediction of 0 (an error that should vanish) has no relative scale
+        return math.inf
+    return max(shift, 0.0) / ref
+
+
 def finish(comps) -> list[Row]:
     """Turn comparisons into rows; one Bonferroni ``z`` for the statistical ones of a claim."""
     m = sum(c.se is not None for c in comps)
@@ -248,6 +281,8 @@ def finish(comps) -> list[Row]:
             ok = hi >= p
         else:
             ok = lo <= p
+        mde = minimal_detectable_effect(p, float(c.measured), float(lo), float(hi), c.relation,
+                                        None if c.se is None else float(c.se))
         rows.append(Row(c.quantity, p, float(c.measured), float(lo), float(hi), c.relation, kind,
-                        bool(ok and finite), c.note))
+                        bool(ok and finite), c.note, mde))
     return rows

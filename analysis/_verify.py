@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._coverage import claim_checks, theory_coverage
 from ._registry import ClaimResult
 from .claims import get_claim, list_claims, run_claim
 
@@ -66,7 +67,8 @@ class VerifyReport:
             "",
             "Statistical comparisons pass when the prediction lies in measured ± z·SE, with z the",
             "two-sided Bonferroni quantile for the claim's number of comparisons at the family level",
-            "of a single 5-SE test (z = 5 for one comparison).",
+            "of a single 5-SE test (z = 5 for one comparison). `mde` is each row's minimal detectable",
+            "relative effect: the smallest relative error in the prediction it detects with probability ≥ 0.9.",
             "",
             "| claim | verdict | comparisons | failed | seconds | source |",
             "|---|---|---:|---:|---:|---|",
@@ -74,21 +76,25 @@ class VerifyReport:
         for r in self.results:
             out.append(f"| `{r.claim.id}` | {r.verdict} | {len(r.rows)} | {sum(not x.passed for x in r.rows)} "
                        f"| {r.seconds:.2f} | {markdown_cell(r.claim.source)} |")
+        out += self._power_and_coverage()
         for r in self.results:
             c = r.claim
             out += ["", f"## `{c.id}` — {c.title}", "", f"*Source:* {c.source}", "", f"*Statement:* {c.statement}", ""]
+            checks = claim_checks(c)
+            if checks:
+                out += ["*Checks (public theory functions):* " + ", ".join(f"`{x}`" for x in checks), ""]
             if c.assumptions:
                 out.append("*Assumptions:* " + "; ".join(c.assumptions))
                 out.append("")
             if r.error:
                 out += [f"**ERROR:** `{r.error}`", ""]
                 continue
-            out += ["| quantity | predicted | measured | CI low | CI high | relation | kind | ok | note |",
-                    "|---|---:|---:|---:|---:|:---:|---|:---:|---|"]
+            out += ["| quantity | predicted | measured | CI low | CI high | relation | kind | ok | mde | note |",
+                    "|---|---:|---:|---:|---:|:---:|---|:---:|---:|---|"]
             for x in r.rows:
                 out.append(f"| {markdown_cell(x.quantity)} | {_fmt(x.predicted)} | {_fmt(x.measured)} | {_fmt(x.ci_low)} "
                            f"| {_fmt(x.ci_high)} | {x.relation} | {x.kind} | {'✓' if x.passed else '✗'} "
-                           f"| {markdown_cell(x.note)} |")
+                           f"| {_fmt_pct(x.mde)} | {markdown_cell(x.note)} |")
         return "\n".join(out) + "\n"
 
     def to_json(self) -> dict:
@@ -102,6 +108,7 @@ class VerifyReport:
             "claims": [
                 {
                     **r.summary(),
+                    "checks": list(claim_checks(r.claim)),
                     "statement": r.claim.statement,
                     "assumptions": list(r.claim.assumptions),
                     "tags": list(r.claim.tags),
@@ -110,6 +117,25 @@ class VerifyReport:
                 for r in self.results
             ],
         }
+
+    def _power_and_coverage(self) -> list[str]:
+        """The largest minimal detectable effects of the run, and the public theory functions no claim run checks."""
+        rows = [(x.mde, r.claim.id, x.quantity) for r in self.results for x in r.rows]
+        out = ["", "## Power and coverage", ""]
+        if rows:
+            finite = sorted((v for v in rows if math.isfinite(v[0])), reverse=True)
+            n_inf = len(rows) - len(finite)
+            out.append(f"- minimal detectable relative effect (mde): median "
+                       f"{_fmt_pct(float(np.median([v[0] for v in finite]))) if finite else '—'}, "
+                       f"{sum(v[0] <= 0.01 for v in finite)} of {len(rows)} rows detect a 1% error; "
+                       f"{n_inf} rows have no relative scale (a prediction of 0: their CI is the absolute resolution)")
+            for v, cid, q in finite[:5]:
+                out.append(f"  - largest: {_fmt_pct(v)} — `{cid}`: {markdown_cell(q)}")
+        cov = theory_coverage([r.claim for r in self.results])
+        unchecked = [k for k, v in cov.items() if not v]
+        out.append(f"- public theory functions checked by a claim of this run: {len(cov) - len(unchecked)} of {len(cov)}"
+                   + (f"; unchecked: {', '.join(f'`{k}`' for k in unchecked)}" if unchecked else ""))
+        return out
 
     @property
     def stem(self) -> str:
@@ -128,6 +154,13 @@ class VerifyReport:
 def markdown_cell(text: str) -> str:
     """Text safe inside a Markdown table cell (a literal | would split the cell)."""
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _fmt_pct(v: float) -> str:
+    """A relative effect as a percentage (``inf`` when undefined)."""
+    if not math.isfinite(v):
+        return "∞"
+    return f"{100 * v:.2g}%"
 
 
 def _fmt(v: float) -> str:

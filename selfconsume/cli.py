@@ -94,6 +94,28 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _cmd_selftest(args) -> int:
+    from selfconsume.analysis._selftest import MUTANTS, run_selftest
+
+    if args.list:
+        for m in MUTANTS:
+            print(f"{m.name:<34} {m.kind:<9} {m.mistake}  [claims: {', '.join(m.claims)}]")
+        return 0
+    df = run_selftest(args.mutant or None, budget=args.budget, seed=args.seed, progress=not args.quiet)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out / "selftest.csv", index=False)
+    caught = int(df["caught"].sum()) if len(df) else 0
+    for _, r in df.iterrows():
+        mark = "caught  " if r["caught"] else "SURVIVED"
+        print(f"{mark} {r['mutant']:<34} {r['seconds']:6.2f} s  {r['caught_by'] or r['mistake']}")
+    tail = " (INTERRUPTED: partial)" if df.attrs.get("interrupted") else ""
+    print(f"score: {caught}/{len(df)} mutants caught{tail}; table: {out / 'selftest.csv'}")
+    if df.attrs.get("interrupted"):
+        return 130
+    return 0 if caught == len(df) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="selfconsume", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -119,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--refresh", action="store_true", help="recompute cached tables")
     f.add_argument("--quiet", action="store_true")
     f.set_defaults(func=_cmd_figures)
+
+    t = sub.add_parser("selftest", help="plant plausible mistakes one at a time; report which verify catches")
+    t.add_argument("--mutant", action="append", metavar="NAME", help="only this mutant (repeatable)")
+    t.add_argument("--list", action="store_true", help="list the mutants and exit")
+    t.add_argument("--budget", choices=("quick", "full"), default="quick")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", default="reports", help="report folder (default: reports/)")
+    t.add_argument("--quiet", action="store_true")
+    t.set_defaults(func=_cmd_selftest)
 
     b = sub.add_parser("bench", help="measure speed against the machine's limit and the NumPy baseline")
     b.add_argument("--full", action="store_true", help="the full workloads of shared/benchmarks.md")

@@ -51,6 +51,17 @@ def _alpha_law(ctx):
         for t in _checkpoints(T, 6):
             m, se = mean_se(res.sigma[:, t])
             out.append(Comparison(f"E σ_t, n={n}, t={t}", th.expected_sigma(n, t, 2.0), m, se=se))
+    # α(n) itself, through its public name: the one-step ratio on many cheap exact replicates
+    # (minimal detectable effect ≈ 0.1–0.3%: a 1% error in the rate is caught), and its Γ-ratio
+    # formula evaluated independently (lgamma), to rounding.
+    reps1 = ctx.size(2_000_000, 8_000_000)
+    for n in (3, 10, 100):
+        res = simulate_gaussian(n, 1, reps=reps1, sigma0=1.0, rng=ctx.rng, workers=ctx.workers)
+        m, se = mean_se(res.sigma[:, 1])
+        out.append(Comparison(f"α(n) = E σ_1/σ_0, n={n}", th.alpha(n), m, se=se))
+        direct = math.sqrt(2.0 / (n - 1)) * math.exp(math.lgamma(n / 2) - math.lgamma((n - 1) / 2))
+        out.append(Comparison(f"α(n) vs sqrt(2/(n−1))·Γ(n/2)/Γ((n−1)/2) by lgamma, n={n}", th.alpha(n), direct,
+                              tol=1e-12 * direct))
     return out
 
 
@@ -101,6 +112,16 @@ def _as_collapse(ctx):
         drift = th.expected_log_sigma2(n, t)
         out.append(Comparison(f"P(log σ_t² ≤ exact median {med:.3f}), t={t}", 0.5, frac, se=math.sqrt(0.25 / reps),
                               note=f"median {med:.3f} vs t·drift {drift:.3f}"))
+    # the collapse probability where it moves fastest (P ≈ 1/2 by t = 40 for ε = 0.1): there one
+    # generation changes it by ~0.014, about 12 SE at 200,000 replicates, so an index slip is caught
+    reps_f, eps = ctx.size(200_000, 2_000_000), 0.1
+    res = simulate_gaussian(n, 40, reps=reps_f, rng=ctx.rng, workers=ctx.workers)
+    for t in (20, 30, 40):
+        p = th.prob_collapsed(n, t, eps)
+        k = int(np.sum(2.0 * res.log_sigma[:, t] < 2.0 * math.log(eps)))
+        phat, _ = proportion_se(k, reps_f)
+        out.append(Comparison(f"P(σ_t < {eps:g} σ_0), t={t}", p, phat, se=math.sqrt(p * (1 - p) / reps_f),
+                              note=f"one generation earlier: {th.prob_collapsed(n, t - 1, eps):.4f}"))
     return out
 
 
@@ -209,13 +230,17 @@ def _det_factor(ctx):
     tags=("gaussian", "collapse"),
 )
 def _w2(ctx):
-    reps = ctx.size(50_000, 500_000)
-    n, T, s0 = 10, 60, 1.0
+    # 600,000 replicates: a 1% error in E W2² is caught where W2² has light tails (MLE: every t;
+    # unbiased: t ≤ 10). With the unbiased variance W2² at t = 30, 60 is dominated by rare huge σ_t
+    # (σ_t² is a martingale with a growing right tail): those rows stay, with their wide CIs.
+    big, small = ctx.size(600_000, 3_000_000), ctx.size(50_000, 500_000)
+    n, s0 = 10, 1.0
     out = []
-    for est in ("unbiased", "mle"):
+    for est, T, reps, ts in (("unbiased", 10, big, (1, 5, 10)), ("unbiased", 60, small, (30, 60)),
+                             ("mle", 30, big, (1, 10, 30)), ("mle", 60, small, (60,))):
         res = simulate_gaussian(n, T, reps=reps, sigma0=s0, estimator=est, rng=ctx.rng, workers=ctx.workers)
         w2 = (res.mu - 0.0) ** 2 + (res.sigma - s0) ** 2
-        for t in (1, 10, 30, 60):
+        for t in ts:
             m, se = mean_se(w2[:, t])
             out.append(Comparison(f"E W2², {est}, t={t}", th.expected_w2_sq(n, t, s0, estimator=est), m, se=se))
     return out

@@ -38,8 +38,10 @@ SRC_K1 = "Kazdan et al., ICML 2025 accumulate workflow; Gerstgrasser et al. 2024
 def _replace_moments(ctx):
     reps = ctx.size(20_000, 200_000)
     out = []
+    # λn fractional in two cases (13·0.3 = 3.9, 30·0.45 = 13.5): ⌊λn⌋ and ⌈λn⌉ differ there, so a floor/ceil
+    # slip is caught; λ ≠ 1 separates the real and synthetic shares.
     for n, lam, T, truth in ((200, 0.25, 100, None), (200, 1.0, 100, None), (200, 4.0, 150, None),
-                             (10, 0.5, 40, None), (20, 1.0, 60, stats.t(5)),
+                             (10, 0.5, 40, None), (13, 0.3, 40, None), (20, 1.0, 60, stats.t(5)),
                              (30, 2.0, 40, gaussian_mixture([0.6, 0.4], [-2.0, 2.0], [1.0, 0.5]))):
         res = simulate_gaussian(n, T, reps=reps, lam=lam, sigma0=1.0, truth=truth, rng=ctx.rng, workers=ctx.workers)
         s2 = 1.0 if truth is None else float(truth.var())
@@ -57,7 +59,7 @@ def _replace_moments(ctx):
     # d dimensions: every coordinate's marginal follows the 1-D chain (the fit's (i, i) entry and
     # i-th mean depend only on coordinate i of the data), so E tr Σ_t / d and E‖μ_t − μ̂_real‖²/d
     # are the 1-D exact values.
-    for n, lam, T, d, wf in ((40, 1.0, 30, 3, "replace"), (20, 1.0, 30, 4, "accumulate")):
+    for n, lam, T, d, wf in ((40, 1.0, 30, 3, "replace"), (30, 0.45, 30, 3, "replace"), (20, 1.0, 30, 4, "accumulate")):
         res = simulate_gaussian(n, T, reps=reps // 2, dim=d, lam=lam, workflow=wf, rng=ctx.rng, workers=ctx.workers)
         e_s2, e_d2 = th.expected_mixed_moments(n, lam, T, workflow=wf)
         for t in (1, T):

@@ -139,7 +139,7 @@ def test_markdown_report_escapes_pipes(temp_claims, tmp_path):
     temp_claims("zz_test.pipes", lambda ctx: [Comparison("model a | truth b", 1.0, 1.0, tol=0, note="x | y")])
     verify(["zz_test.pipes"], out_dir=tmp_path)
     rows = [ln for ln in (tmp_path / "verify.md").read_text().splitlines() if ln.startswith("| model a")]
-    assert len(rows) == 1 and rows[0].replace("\\|", "").count("|") == 10  # 9 cells
+    assert len(rows) == 1 and rows[0].replace("\\|", "").count("|") == 11  # 10 cells (with mde)
 
 
 def _catalogue_ids_in_source_order():

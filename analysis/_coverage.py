@@ -1,0 +1,109 @@
+"""Which public theory functions each claim checks (``checks`` in ``reports/verify.json``).
+
+Read from the source, not traced at run time (tracing every Python call would cost the verify
+budget): a claim checks a public name of :mod:`selfconsume.theory` when its check function —
+or a function or module-level constant of the same claims module that the check uses,
+followed transitively — references it as ``th.<name>`` (``th`` any alias of
+``selfconsume.theory``) or as a name imported from ``selfconsume.theory``. Only functions
+count: the result classes they return and the sympy symbols are not "functions checked".
+
+:func:`theory_coverage` inverts the map: public function → the claims that check it; the
+functions no claim reaches are the ones a mistake could hide in.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import sys
+
+__all__ = ["claim_checks", "theory_coverage", "public_theory_functions"]
+
+
+@functools.cache
+def public_theory_functions() -> tuple[str, ...]:
+    """The public functions of :mod:`selfconsume.theory` (its ``__all__``: functions only — not the
+    result classes they return, nor the sympy symbols)."""
+    import selfconsume.theory as th
+
+    names = th.__all__ if "__all__" in vars(th) else th._load()
+    return tuple(n for n in names if inspect.isfunction(getattr(th, n)))
+
+
+def _theory_aliases(tree) -> tuple[set[str], dict[str, str]]:
+    """Module aliases of ``selfconsume.theory`` and names imported from it (local name → public name)."""
+    aliases, names = set(), {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module in ("selfconsume", "selfconsume.theory"):
+            for a in node.names:
+                if node.module == "selfconsume" and a.name == "theory":
+                    aliases.add(a.asname or a.name)
+                elif node.module == "selfconsume.theory":
+                    names[a.asname or a.name] = a.name
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name == "selfconsume.theory" and a.asname:
+                    aliases.add(a.asname)
+    return aliases, names
+
+
+@functools.cache
+def _module_graph(modname: str):
+    """(direct theory references, referenced module-level names) for every top-level def and constant."""
+    src = inspect.getsource(sys.modules[modname])
+    tree = ast.parse(src)
+    aliases, imported = _theory_aliases(tree)
+    top: dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            top[node.name] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        top[n.id] = node
+    graph = {}
+    for name, node in top.items():
+        refs, uses = set(), set()
+        for n in ast.walk(node):
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in aliases:
+                refs.add(n.attr)
+            elif isinstance(n, ast.Name):
+                if n.id in imported:
+                    refs.add(imported[n.id])
+                elif n.id in top and n.id != name:
+                    uses.add(n.id)
+        graph[name] = (refs, uses)
+    return graph
+
+
+def claim_checks(claim) -> tuple[str, ...]:
+    """The public theory functions ``claim``'s check references (sorted)."""
+    fn = claim.check
+    graph = _module_graph(fn.__module__)
+    public = set(public_theory_functions())
+    seen, todo, refs = set(), [fn.__name__], set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in graph:
+            continue
+        seen.add(name)
+        r, uses = graph[name]
+        refs |= r
+        todo += list(uses)
+    return tuple(sorted(refs & public))
+
+
+def theory_coverage(claims=None) -> dict[str, tuple[str, ...]]:
+    """Public theory function → ids of the claims that check it (empty tuple: unchecked)."""
+    if claims is None:
+        from .claims import list_claims
+
+        claims = list_claims()
+    cov = {name: [] for name in public_theory_functions()}
+    for c in claims:
+        for name in claim_checks(c):
+            cov[name].append(c.id)
+    return {k: tuple(v) for k, v in cov.items()}

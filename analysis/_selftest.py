@@ -1,0 +1,301 @@
+"""``selfconsume selftest``: plant plausible mistakes one at a time and see which ``verify`` catches.
+
+A verifier is worth what it catches. Each :class:`Mutant` is one mistake a careful reviewer
+could make — a factor off by 1%, a generation index off by one, K − 1 candidates for K, a
+bound divided by 4, floor for ceil, real and synthetic shares swapped, an (n − 1)/n factor,
+the wrong sample size in a simulator — planted *in process*: the named function is replaced,
+in every ``selfconsume`` module that holds it, by a wrapper that makes the mistake (changes
+one argument or scales the result), the claims that should notice are run on a small budget,
+and the original is put back. A mutant is **caught** when at least one of them fails (or
+errors); a survivor is a hole in the verifier. In-process planting keeps a run to seconds
+(no recompilation of the Numba kernels); the price is that a mistake inside a compiled kernel
+is planted at its Python entry point (the front function), not inside the loop.
+
+:data:`MUTANTS` is the curated list; :func:`run_selftest` plants them and returns a tidy
+table (one row per mutant: caught, the claims that caught it, seconds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import math
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Mutant", "MUTANTS", "get_mutant", "plant", "run_mutant", "run_selftest"]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One plausible mistake: ``target`` (``"module:attribute"``) wrapped by ``wrap(original)``;
+    ``claims``: the claims that should catch it; ``mistake``: what it does, in words."""
+
+    name: str
+    target: str
+    wrap: Callable
+    claims: tuple[str, ...]
+    mistake: str
+    kind: str = "theory"
+
+
+def _with_arg(name, change):
+    """A wrapper factory: call the original with argument ``name`` replaced by ``change(value)``."""
+
+    def wrap(orig):
+        sig = inspect.signature(orig)
+
+        @functools.wraps(orig)
+        def mutated(*args, **kwargs):
+            b = sig.bind(*args, **kwargs)
+            b.apply_defaults()
+            b.arguments[name] = change(b.arguments[name])
+            return orig(*b.args, **b.kwargs)
+
+        return mutated
+
+    return wrap
+
+
+def _scaled(factor_of):
+    """A wrapper factory: multiply the result by ``factor_of(bound arguments)`` (or a constant)."""
+
+    def wrap(orig):
+        sig = inspect.signature(orig)
+
+        @functools.wraps(orig)
+        def mutated(*args, **kwargs):
+            out = orig(*args, **kwargs)
+            b = sig.bind(*args, **kwargs)
+            b.apply_defaults()
+            f = factor_of(b.arguments) if callable(factor_of) else factor_of
+            if isinstance(out, tuple):
+                return tuple(np.asarray(o) * f for o in out)
+            return out * f if np.ndim(out) == 0 else np.asarray(out) * f
+
+        return mutated
+
+    return wrap
+
+
+def _n_factor(args):
+    n = np.asarray(args["n"], dtype=float)
+    return (n - 1.0) / n
+
+
+def _ceil_lam(args):
+    """λ such that ⌊λn⌋ becomes ⌈λn⌉ (floor for ceil)."""
+    lam, n = args["lam"], args["n"]
+    return math.ceil(lam * n - 1e-9) / n + 1e-12
+
+
+T = "selfconsume.theory"
+S = "selfconsume.simulators"
+
+MUTANTS: tuple[Mutant, ...] = (
+    # --- Gaussian collapse (theory.md §2.2)
+    Mutant("alpha_plus_1pct", f"{T}._gaussian:alpha", _scaled(1.01), ("gauss.alpha_law",), "α(n) 1% too large"),
+    Mutant("expected_sigma_t_plus_1", f"{T}._gaussian:expected_sigma", _with_arg("t", lambda t: np.asarray(t) + 1),
+           ("gauss.alpha_law", "gauss.mle_variant"), "E σ_t indexed one generation late"),
+    Mutant("expected_sigma2_n_factor", f"{T}._gaussian:expected_sigma2", _scaled(_n_factor),
+           ("gauss.second_moment", "gauss.mle_variant"), "E σ_t² times a stray (n − 1)/n"),
+    Mutant("expected_log_sigma2_n_minus_1", f"{T}._gaussian:expected_log_sigma2", _with_arg("n", lambda n: n - 1),
+           ("gauss.log_moments", "gauss.as_collapse"), "E log σ_t² with n − 1 for n"),
+    Mutant("var_log_sigma2_plus_5pct", f"{T}._gaussian:var_log_sigma2", _scaled(1.05), ("gauss.log_moments",),
+           "Var log σ_t² 5% too large"),
+    Mutant("prob_collapsed_t_minus_1", f"{T}._gaussian_log_law:prob_collapsed",
+           _with_arg("t", lambda t: np.maximum(np.asarray(t) - 1, 0)), ("gauss.as_collapse",),
+           "collapse probability one generation early"),
+    Mutant("mean_sq_drift_n_factor", f"{T}._gaussian:expected_mean_sq_drift", _scaled(_n_factor),
+           ("gauss.mean_random_walk", "gauss.mle_variant"), "E ‖μ_t − μ_0‖² times (n − 1)/n"),
+    Mutant("det_sqrt_t_plus_1", f"{T}._gaussian:expected_det_sqrt", _with_arg("t", lambda t: np.asarray(t) + 1),
+           ("gauss.det_factor",), "E det^{1/2} one generation late"),
+    Mutant("w2_sq_plus_1pct", f"{T}._gaussian:expected_w2_sq", _scaled(1.01), ("gauss.w2_growth",),
+           "E W₂² 1% too large"),
+    # --- real data in the loop (theory.md §3)
+    Mutant("mixed_moments_floor_for_ceil", f"{T}._mixing:expected_mixed_moments",
+           _with_arg("lam", lambda lam: lam), ("mixing.replace_moments", "mixing.accumulate_pi2_6"),
+           "placeholder (replaced below)"),
+    Mutant("mixed_moments_shares_swapped", f"{T}._mixing:expected_mixed_moments",
+           _with_arg("lam", lambda lam: 1.0 / lam if lam else lam), ("mixing.replace_moments", "mixing.accumulate_pi2_6"),
+           "real and synthetic shares swapped (λ ↔ 1/λ)"),
+    Mutant("regression_risk_plus_1pct", f"{T}._regression:expected_regression_risk", _scaled(1.01),
+           ("stability.regression_replace_accumulate",), "regression risk 1% too large"),
+    # --- population stability (theory.md §4)
+    Mutant("model_constants_L_div_4", f"{T}._stability_bounds:model_constants",
+           lambda orig: functools.wraps(orig)(lambda *a, **k: _replace_field(orig(*a, **k), "L", 0.25)),
+           ("stability.jacobian_bounds",), "the Lipschitz constant L divided by 4 (bounds 4× too strong)"),
+    # --- curation on finite spaces (theory.md §5)
+    Mutant("curation_H_K_minus_1", f"{T}._curation_operator:curation_H", _with_arg("K", lambda K: K - 1),
+           ("curation.h_exact",), "H^K computed with K − 1 candidates"),
+    Mutant("curated_distribution_K_plus_1", f"{T}._curation_operator:curated_distribution",
+           _with_arg("K", lambda K: K + 1), ("curation.luce_histogram", "curation.large_K"),
+           "curated law with K + 1 candidates"),
+    Mutant("tilt_beta_plus_1pct", f"{T}._curation_operator:tilt", _with_arg("beta", lambda b: b * 1.01),
+           ("curation.rlhf_tilt",), "RLHF tilt with β 1% too large"),
+    Mutant("exp_reward_plus_1pct", f"{T}._curation_bounds:expected_exp_reward", _scaled(1.01),
+           ("curation.lemma22_gain", "curation.mixed_fixed_point_inf"), "E e^r 1% too large"),
+    Mutant("lemma22_bound_div_2", f"{T}._curation_bounds:bound_lemma22_gain", _scaled(0.5),
+           ("curation.lemma22_gain",), "Lemma 2.2's gain bound halved"),
+    Mutant("kl_to_top_t_plus_1", f"{T}._curation_bounds:kl_to_top", _with_arg("t", lambda t: np.asarray(t) + 1),
+           ("curation.kl_to_top",), "KL to the top set one generation late"),
+    Mutant("thm23_bound_t_minus_1", f"{T}._curation_bounds:bound_thm23",
+           _with_arg("t", lambda t: np.maximum(np.asarray(t) - 1, 0)),
+           ("curation.thm23_reward_with_real", "continuous.with_real_data"), "Theorem 2.3 bound one generation early"),
+    Mutant("thm24_bound_div_4", f"{T}._curation_bounds:bound_thm24", _scaled(0.25),
+           ("curation.thm24_kl_bound", "continuous.with_real_data"), "Theorem 2.4 bound divided by 4"),
+    Mutant("thm24_bound_t_plus_1", f"{T}._curation_bounds:bound_thm24",
+           _with_arg("t", lambda t: None if t is None else t + 1), ("curation.thm24_kl_bound",),
+           "Theorem 2.4's time-dependent bound log c_t one generation late"),
+    Mutant("thm24_bound_K_minus_1", f"{T}._curation_bounds:bound_thm24", _with_arg("K", lambda K: K - 1),
+           ("curation.thm24_kl_bound",), "Theorem 2.4's bound with K − 1 for K"),
+    Mutant("fixed_point_inf_shares_swapped", f"{T}._curation_bounds:mixed_fixed_point_inf",
+           _with_arg("lam", lambda lam: 1.0 / lam), ("curation.mixed_fixed_point_inf",),
+           "K = ∞ fixed point with λ ↔ 1/λ"),
+    # --- curation on densities (theory.md §6)
+    Mutant("curate_reward_law_K_minus_1", f"{T}._continuous:curate_reward_law",
+           _with_arg("K", lambda K: K - 1 if np.isfinite(K) and K > 2 else K),
+           ("continuous.reward_law", "continuous.top_set_limit", "continuous.with_real_data"),
+           "the exact chain with K − 1 candidates"),
+    Mutant("gaussian_tilt_t_plus_1", f"{T}._continuous:gaussian_tilt", _with_arg("t", lambda t: t + 1),
+           ("continuous.gaussian_tilt",), "the K = ∞ Gaussian tilt one generation late"),
+    Mutant("best_of_k_cdf_K_minus_1", f"{T}._continuous:best_of_k_cdf", _with_arg("K", lambda K: K - 1),
+           ("continuous.best_of_k",), "best-of-K law with K − 1"),
+    Mutant("top_set_constant_plus_1pct", f"{T}._continuous:top_set_kl_constant", _scaled(1.01),
+           ("continuous.top_set_limit",), "the 1/t constant of KL(p*‖p_t) 1% too large"),
+    Mutant("curated_moments_K_minus_1", f"{T}._continuous:curated_gaussian_moments",
+           _with_arg("K", lambda K: K - 1 if K > 2 else K), ("continuous.learned_gaussian",),
+           "curated Gaussian moments with K − 1"),
+    Mutant("mixture_tilt_t_plus_1", f"{T}._continuous:mixture_tilt", _with_arg("t", lambda t: t + 1),
+           ("continuous.mode_selection",), "mode-selection weights one generation late"),
+    # --- simulators (the measurement side)
+    Mutant("simulate_gaussian_n_minus_1", f"{S}._gaussian:simulate_gaussian", _with_arg("n", lambda n: n - 1),
+           ("gauss.alpha_law", "gauss.second_moment", "gauss.log_moments"),
+           "the collapse simulator draws n − 1 points for n", kind="simulator"),
+    Mutant("simulate_curation_K_minus_1", f"{S}._curation:simulate_curation",
+           _with_arg("K", lambda K: K - 1 if K > 2 else K), ("curation.exact_equals_luce", "curation.luce_histogram"),
+           "the curation simulator keeps one of K − 1", kind="simulator"),
+    Mutant("luce_select_K_minus_1", f"{S}._retrain:luce_select", lambda orig: functools.wraps(orig)(
+        lambda cand, reward, K, rng: orig(cand[: (cand.shape[0] // K) * (K - 1)], reward, K - 1, rng) if K > 2
+        else orig(cand, reward, K, rng)), ("continuous.learned_gaussian",),
+           "the learned loop's Luce choice among K − 1", kind="simulator"),
+)
+
+
+def _replace_field(obj, field, factor):
+    import dataclasses
+
+    return dataclasses.replace(obj, **{field: getattr(obj, field) * factor})
+
+
+def _finish_list():
+    """The floor-for-ceil mutant needs n in its wrapper: built here so the table above stays readable."""
+    fixed = []
+    for m in MUTANTS:
+        if m.name == "mixed_moments_floor_for_ceil":
+            def wrap(orig):
+                sig = inspect.signature(orig)
+
+                @functools.wraps(orig)
+                def mutated(*args, **kwargs):
+                    b = sig.bind(*args, **kwargs)
+                    b.apply_defaults()
+                    if b.arguments.get("lam") is not None:
+                        b.arguments["lam"] = _ceil_lam(b.arguments)
+                    return orig(*b.args, **b.kwargs)
+
+                return mutated
+
+            m = Mutant(m.name, m.target, wrap, m.claims, "⌈λn⌉ for ⌊λn⌋ synthetic points (floor for ceil)")
+        fixed.append(m)
+    return tuple(fixed)
+
+
+MUTANTS = _finish_list()
+
+
+def get_mutant(name: str) -> Mutant:
+    for m in MUTANTS:
+        if m.name == name:
+            return m
+    raise ValueError(f"mutant must be one of {', '.join(m.name for m in MUTANTS)}; got {name!r}")
+
+
+def _resolve(target: str):
+    import importlib
+
+    modname, attr = target.split(":")
+    mod = importlib.import_module(modname)
+    return mod, attr, getattr(mod, attr)
+
+
+@contextlib.contextmanager
+def plant(mutant: Mutant):
+    """Replace the target by its mutated wrapper in every loaded ``selfconsume`` module that holds it
+    (the defining module, the public namespace, and any module that imported the name), then restore."""
+    import selfconsume.theory as th
+
+    th.__getattr__("__all__")  # bind the public namespace first, so it is patched too
+    _, _, orig = _resolve(mutant.target)
+    mutated = mutant.wrap(orig)
+    holders = []
+    for name, mod in list(sys.modules.items()):
+        if not name.startswith("selfconsume") or mod is None:
+            continue
+        for attr, val in list(vars(mod).items()):
+            if val is orig:
+                holders.append((mod, attr))
+    for mod, attr in holders:
+        setattr(mod, attr, mutated)
+    try:
+        yield len(holders)
+    finally:
+        for mod, attr in holders:
+            setattr(mod, attr, orig)
+
+
+def run_mutant(mutant: Mutant, *, budget="quick", seed=0, workers=None) -> dict:
+    """Plant ``mutant``, run its claims, restore; one result row."""
+    from .claims import get_claim, run_claim
+
+    claims = [get_claim(c) for c in mutant.claims]
+    t0 = time.perf_counter()
+    with plant(mutant) as holders:
+        results = [run_claim(c, budget, seed=seed, workers=workers) for c in claims]
+    caught_by = [r.claim.id for r in results if not r.passed]
+    why = "; ".join(f"{r.claim.id}: {r.error or next(x.quantity for x in r.rows if not x.passed)}"
+                    for r in results if not r.passed)
+    return {"mutant": mutant.name, "kind": mutant.kind, "target": mutant.target, "mistake": mutant.mistake,
+            "claims": ", ".join(mutant.claims), "caught": bool(caught_by), "caught_by": ", ".join(caught_by),
+            "why": why[:300], "holders": holders, "seconds": time.perf_counter() - t0}
+
+
+def run_selftest(names=None, *, budget="quick", seed=0, workers=None, progress=False) -> pd.DataFrame:
+    """Plant each mutant in turn (all, or ``names``); a table with one row per mutant. Interrupting
+    keeps the rows finished so far (``df.attrs["interrupted"]``)."""
+    mutants = MUTANTS if names is None else tuple(get_mutant(n) for n in names)
+    rows, interrupted = [], False
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(mutants), desc="selftest", unit="mutant")
+    try:
+        for m in mutants:
+            rows.append(run_mutant(m, budget=budget, seed=seed, workers=workers))
+            if bar is not None:
+                bar.update(1)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if bar is not None:
+            bar.close()
+    df = pd.DataFrame(rows)
+    df.attrs["interrupted"] = interrupted
+    return df
