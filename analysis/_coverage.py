@@ -23,12 +23,12 @@ __all__ = ["claim_checks", "theory_coverage", "public_theory_functions"]
 
 @functools.cache
 def public_theory_functions() -> tuple[str, ...]:
-    """The public functions of :mod:`selfconsume.theory` (its ``__all__``: functions only — not the
-    result classes they return, nor the sympy symbols)."""
+    """The public functions of :mod:`selfconsume.theory` (its ``__all__``: functions, cached ones such as the
+    sympy derivations ``*_expr`` included — not the result classes they return, nor the sympy symbols)."""
     import selfconsume.theory as th
 
     names = th.__all__ if "__all__" in vars(th) else th._load()
-    return tuple(n for n in names if inspect.isfunction(getattr(th, n)))
+    return tuple(n for n in names if inspect.isfunction(inspect.unwrap(getattr(th, n))))
 
 
 def _theory_aliases(tree) -> tuple[set[str], dict[str, str]]:

@@ -118,7 +118,31 @@ MUTANTS: tuple[Mutant, ...] = (
            ("gauss.det_factor",), "E det^{1/2} one generation late"),
     Mutant("w2_sq_plus_1pct", f"{T}._gaussian:expected_w2_sq", _scaled(1.01), ("gauss.w2_growth",),
            "E W₂² 1% too large"),
+    Mutant("alpha_mle_plus_1pct", f"{T}._gaussian:alpha_mle", _scaled(1.01), ("gauss.mle_variant",),
+           "the MLE factor α_mle(n) 1% too large"),
+    Mutant("half_life_plus_1", f"{T}._gaussian:half_life", lambda orig: functools.wraps(orig)(
+        lambda *a, **k: orig(*a, **k) + 1.0), ("gauss.mle_variant",), "half-life one generation too long"),
+    Mutant("det_factor_d_minus_1", f"{T}._gaussian:det_factor", _with_arg("d", lambda d: d - 1),
+           ("gauss.det_factor",), "the determinant factor with d − 1 dimensions"),
+    Mutant("log_sigma2_cdf_t_plus_1", f"{T}._gaussian_log_law:log_sigma2_cdf", _with_arg("t", lambda t: t + 1),
+           ("gauss.as_collapse",), "the exact CDF of log σ_t² one generation late"),
+    Mutant("w2_gaussians_plus_1pct", f"{T}._distances:w2_gaussians", _scaled(1.01), ("gauss.w2_growth",),
+           "W₂² between Gaussians 1% too large"),
     # --- real data in the loop (theory.md §3)
+    Mutant("mixed_stationary_shares_swapped", f"{T}._mixing:expected_mixed_stationary",
+           _with_arg("lam", lambda lam: 1.0 / lam), ("mixing.replace_moments",),
+           "the stationary moments with λ ↔ 1/λ"),
+    Mutant("paper_stationary_var_wrong_denominator", f"{T}._mixing:expected_stationary_mean_var",
+           _scaled(lambda a: (1 + 2 * a["lam"]) / (1 + a["lam"])), ("mixing.replace_moments",),
+           "λσ²/(n(1+λ)) for λσ²/(n(1+2λ))"),
+    Mutant("accumulate_cov_n_minus_1", f"{T}._accumulate:expected_accumulate_cov", _with_arg("n", lambda n: n - 1),
+           ("mixing.accumulate_pi2_6",), "the accumulate product with n − 1"),
+    Mutant("accumulate_limit_plus_1pct", f"{T}._accumulate:accumulate_cov_limit", _scaled(1.01),
+           ("mixing.accumulate_pi2_6",), "the sinc limit 1% too large"),
+    Mutant("accumulate_mean_err_plus_1pct", f"{T}._accumulate:expected_accumulate_mean_err", _scaled(1.01),
+           ("mixing.accumulate_pi2_6",), "the accumulate mean error 1% too large"),
+    Mutant("accumulate_bound_div_2", f"{T}._accumulate:bound_accumulate_mean_err", _scaled(0.5),
+           ("mixing.accumulate_pi2_6",), "the π²/6 bound halved"),
     Mutant("mixed_moments_floor_for_ceil", f"{T}._mixing:expected_mixed_moments",
            _with_arg("lam", lambda lam: lam), ("mixing.replace_moments", "mixing.accumulate_pi2_6"),
            "placeholder (replaced below)"),
@@ -131,6 +155,14 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("model_constants_L_div_4", f"{T}._stability_bounds:model_constants",
            lambda orig: functools.wraps(orig)(lambda *a, **k: _replace_field(orig(*a, **k), "L", 0.25)),
            ("stability.jacobian_bounds",), "the Lipschitz constant L divided by 4 (bounds 4× too strong)"),
+    Mutant("rho_F_div_4", f"{T}._stability_bounds:rho_F", _scaled(0.25), ("stability.jacobian_bounds",),
+           "[F]'s contraction factor divided by 4"),
+    Mutant("rho_sharp_plus_1pct", f"{T}._stability_bounds:rho_sharp", _scaled(1.01), ("stability.jacobian_bounds",),
+           "the sharper bound ρ_♯ 1% too large (a looser bound)"),
+    Mutant("fixed_point_shifted", f"{T}._stability_operator:fixed_point", lambda orig: functools.wraps(orig)(
+        lambda *a, **k: orig(*a, **k) + 1e-3), ("stability.jacobian_bounds",), "θ* off by 1e-3"),
+    Mutant("error_recursion_t_minus_1", f"{T}._mixing:bound_error_recursion",
+           _with_arg("t", lambda t: t - 1), ("stability.jacobian_bounds",), "the error-recursion bound one step early"),
     # --- curation on finite spaces (theory.md §5)
     Mutant("curation_H_K_minus_1", f"{T}._curation_operator:curation_H", _with_arg("K", lambda K: K - 1),
            ("curation.h_exact",), "H^K computed with K − 1 candidates"),
@@ -178,6 +210,11 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("simulate_gaussian_n_minus_1", f"{S}._gaussian:simulate_gaussian", _with_arg("n", lambda n: n - 1),
            ("gauss.alpha_law", "gauss.second_moment", "gauss.log_moments"),
            "the collapse simulator draws n − 1 points for n", kind="simulator"),
+    Mutant("exact_chain_mean_step_n_minus_1", f"{S}._gaussian:simulate_gaussian",
+           lambda orig: functools.wraps(orig)(lambda *a, **k: _exact_only_mu_scale(orig, *a, **k)),
+           ("gauss.exact_equals_samples",),
+           "the exact chain's mean step drawn with variance Σ/(n − 1) instead of Σ/n (literal loop right)",
+           kind="simulator"),
     Mutant("simulate_curation_K_minus_1", f"{S}._curation:simulate_curation",
            _with_arg("K", lambda K: K - 1 if K > 2 else K), ("curation.exact_equals_luce", "curation.luce_histogram"),
            "the curation simulator keeps one of K − 1", kind="simulator"),
@@ -186,6 +223,18 @@ MUTANTS: tuple[Mutant, ...] = (
         else orig(cand, reward, K, rng)), ("continuous.learned_gaussian",),
            "the learned loop's Luce choice among K − 1", kind="simulator"),
 )
+
+
+def _exact_only_mu_scale(orig, *args, **kwargs):
+    """simulate_gaussian whose exact method's mean walk has steps √(n/(n−1)) too large (μ_t − μ_0 scaled)."""
+    import dataclasses
+
+    res = orig(*args, **kwargs)
+    if kwargs.get("method", "exact") != "exact":
+        return res
+    n = res.n
+    mu0 = res.mu[:, :1]
+    return dataclasses.replace(res, mu=mu0 + (res.mu - mu0) * math.sqrt(n / (n - 1)))
 
 
 def _replace_field(obj, field, factor):

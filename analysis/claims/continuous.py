@@ -92,6 +92,30 @@ def _check_reward_law(ctx):
                           tol=0.0, relation=">=", note=f"errors {', '.join(f'{e:.2g}' for e in e_mean)}"))
     out.append(Comparison("grid order of P_t(r = r*) with a flat top (fitted slope)", 0.8, slope_t, tol=0.0,
                           relation=">=", note=f"errors {', '.join(f'{e:.2g}' for e in e_top)}"))
+    # a user's density and reward go through the same grid chain: two moons as the law, as a density
+    # tabulated on the grid (grid_density) and with the reward wrapped as a plain callable (as_reward)
+    # give the same cell masses; samples from a user's sampler (sampler_law) have the law's moments
+    moons = th.two_moons(0.1)
+    xm, ym = np.arange(-1.5, 2.5 + 1e-9, 0.1), np.arange(-1.0, 1.5 + 1e-9, 0.1)
+    rm = th.clipped_distance_reward([[-1.0, 0.0]], radius=0.5, gamma=5.0)
+    base = curate_density(moons, rm, 4, 3, grid=(xm, ym))
+    X, Y = np.meshgrid(xm, ym, indexing="ij")
+    vals = np.exp(moons.logpdf(np.stack([X.ravel(), Y.ravel()], axis=1))).reshape(X.shape)
+    tab = curate_density(th.grid_density((xm, ym), vals), rm, 4, 3, grid=(xm, ym))
+    wrapped = curate_density(moons, th.as_reward(lambda z: rm(z), dim=2), 4, 3, grid=(xm, ym))
+    out.append(Comparison("grid chain: two moons as a law = as a tabulated grid_density (max cell-mass gap)", 0.0,
+                          float(np.max(np.abs(base.p - tab.p))), tol=1e-12))
+    out.append(Comparison("grid chain: built-in reward = the same reward through as_reward (max cell-mass gap)", 0.0,
+                          float(np.max(np.abs(base.p - wrapped.p))), tol=1e-12))
+    ring = th.ring_of_gaussians()
+    sl = th.sampler_law(lambda n, rng: ring.rvs(n, random_state=rng), 2)
+    draws = sl.rvs(200_000, random_state=ctx.rng)
+    sq = (draws**2).sum(axis=1)
+    m2 = float(np.sum(np.asarray(ring.weights) * ((np.asarray(ring.locs) ** 2).sum(axis=1)
+                                                  + np.trace(np.asarray(ring.covs), axis1=1, axis2=2))))
+    m, se = mean_se(sq)
+    out.append(Comparison("E‖X‖² of sampler_law draws (the ring's sampler) = the ring's second moment", m2, float(m),
+                          se=float(se)))
     return out
 
 

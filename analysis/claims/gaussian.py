@@ -112,6 +112,13 @@ def _as_collapse(ctx):
         drift = th.expected_log_sigma2(n, t)
         out.append(Comparison(f"P(log σ_t² ≤ exact median {med:.3f}), t={t}", 0.5, frac, se=math.sqrt(0.25 / reps),
                               note=f"median {med:.3f} vs t·drift {drift:.3f}"))
+    # the exact CDF of log(σ_t²/σ_0²) through its public name, at its quartiles' neighbourhood
+    for t in (25, 100):
+        for x in (th.expected_log_sigma2(n, t) - 2.0, th.expected_log_sigma2(n, t) + 1.0):
+            F = float(th.log_sigma2_cdf(x, n, t))
+            phat = float(np.mean(ls2[:, t] <= x))
+            out.append(Comparison(f"P(log σ_t²/σ_0² ≤ {x:.3f}) = log_sigma2_cdf, t={t}", F, phat,
+                                  se=math.sqrt(F * (1 - F) / reps)))
     # the collapse probability where it moves fastest (P ≈ 1/2 by t = 40 for ε = 0.1): there one
     # generation changes it by ~0.014, about 12 SE at 200,000 replicates, so an index slip is caught
     reps_f, eps = ctx.size(200_000, 2_000_000), 0.1
@@ -192,6 +199,16 @@ def _mle(ctx):
             out.append(Comparison(f"E σ_t², t={t}", th.expected_sigma2(n, t, 1.0, estimator="mle"), m, se=se))
         m, se = mean_se(res.mu[:, t] ** 2)
         out.append(Comparison(f"E(μ_t − μ_0)², t={t}", th.expected_mean_sq_drift(n, t, 1.0, estimator="mle"), m, se=se))
+    # the MLE factor α_mle(n) through its public name (one step, many cheap exact replicates), and the
+    # half-life: E σ at half_life(n) generations is σ_0/2 (both estimators; deterministic)
+    res1 = simulate_gaussian(n, 1, reps=ctx.size(2_000_000, 8_000_000), sigma0=1.0, estimator="mle", rng=ctx.rng,
+                             workers=ctx.workers)
+    m, se = mean_se(res1.sigma[:, 1])
+    out.append(Comparison(f"α_mle(n) = E σ_1/σ_0 (MLE), n={n}", th.alpha_mle(n), m, se=se))
+    for est in ("unbiased", "mle"):
+        h = th.half_life(n, est)
+        out.append(Comparison(f"E σ at t = half_life(n) = {h:.4f} is σ_0/2, {est}, n={n}", 0.5,
+                              float(th.expected_sigma(n, h, 1.0, estimator=est)), tol=1e-12))
     return out
 
 
@@ -217,6 +234,10 @@ def _det_factor(ctx):
             out.append(Comparison(f"E log det Σ_t, n={n}, d={d}, t={t}", pred, m, se=se))
         m, se = mean_se(res.trace[:, 1])
         out.append(Comparison(f"E tr Σ_1, n={n}, d={d}", d * 1.3**2, m, se=se))
+        # the one-step factor through its public name
+        m, se = mean_se(np.exp(0.5 * (res.logdet[:, 1] - res.logdet[:, 0])))
+        out.append(Comparison(f"det_factor(n, d) = E det^(1/2) ratio, one step, n={n}, d={d}", th.det_factor(n, d), m,
+                              se=se))
     return out
 
 
@@ -243,6 +264,21 @@ def _w2(ctx):
         for t in ts:
             m, se = mean_se(w2[:, t])
             out.append(Comparison(f"E W2², {est}, t={t}", th.expected_w2_sq(n, t, s0, estimator=est), m, se=se))
+    # the W2 the rows above measure, through the public closed form: 1-D, and 2-D with commuting
+    # covariances (‖m₁ − m₂‖² + Σ(√a_i − √b_i)²) and with non-commuting ones against the Bures formula
+    # evaluated by eigen-decomposition
+    for (m1, c1), (m2, c2) in ((([0.7], [[2.25]]), ([0.0], [[1.0]])),
+                               (([1.0, -2.0], [[4.0, 0.0], [0.0, 0.25]]), ([0.5, 0.0], [[1.0, 0.0], [0.0, 9.0]]))):
+        direct = float(np.sum((np.array(m1) - m2) ** 2) + np.sum((np.sqrt(np.diag(c1)) - np.sqrt(np.diag(c2))) ** 2))
+        out.append(Comparison(f"w2_gaussians = ‖Δm‖² + Σ(√a − √b)², d={len(m1)}", direct,
+                              th.w2_gaussians(m1, c1, m2, c2), tol=1e-12 * max(direct, 1.0)))
+    A, B = np.array([[2.0, 0.6], [0.6, 1.0]]), np.array([[1.0, -0.3], [-0.3, 0.5]])
+    w, V = np.linalg.eigh(A)
+    rA = (V * np.sqrt(w)) @ V.T
+    w2m, V2 = np.linalg.eigh(rA @ B @ rA)
+    bures = float(np.trace(A) + np.trace(B) - 2 * np.sum(np.sqrt(w2m)))
+    out.append(Comparison("w2_gaussians = tr A + tr B − 2 tr (A^½BA^½)^½ (non-commuting, same means)", bures,
+                          th.w2_gaussians([0.0, 0.0], A, [0.0, 0.0], B), tol=1e-12))
     return out
 
 
@@ -265,10 +301,19 @@ def _exact_vs_samples(ctx):
         dict(n=12, generations=10, dim=4, estimator="mle"),
     ]
     stats = []
+    moments = []  # two-sample mean comparisons: far more power than KS against a scale or step error
     for case in cases:
         a = simulate_gaussian(reps=reps, method="exact", rng=ctx.rng, workers=ctx.workers, **case)
         b = simulate_gaussian(reps=reps, method="samples", rng=ctx.rng, workers=ctx.workers, **case)
         tag = f"n={case['n']}, d={case['dim']}, {case['estimator']}, T={case['generations']}"
+        sq = (lambda r: (r.mu[:, -1] ** 2) if r.mu.ndim == 2 else (r.mu[:, -1] ** 2).sum(axis=1))
+        spread = (lambda r: r.log_sigma[:, -1]) if case["dim"] == 1 else (lambda r: r.logdet[:, -1])
+        for what, f in (("E‖μ_T − μ_0‖²", sq), ("E log σ_T" if case["dim"] == 1 else "E log det Σ_T", spread)):
+            xa, xb = f(a), f(b)
+            ma, sa = mean_se(xa)
+            mb, sb = mean_se(xb)
+            moments.append(Comparison(f"{what}: exact − samples, {tag}", 0.0, float(ma - mb),
+                                      se=float(math.hypot(sa, sb)), note=f"exact {ma:.5g}, samples {mb:.5g}"))
         if case["dim"] == 1:
             stats.append((f"KS log σ_T, {tag}", a.log_sigma[:, -1], b.log_sigma[:, -1]))
             stats.append((f"KS μ_T, {tag}", a.mu[:, -1], b.mu[:, -1]))
@@ -284,4 +329,4 @@ def _exact_vs_samples(ctx):
         D = float(ks_2samp(x, y).statistic)
         crit = ks_critical(x.size, y.size, level)
         out.append(Comparison(name, 0.0, D, ci=(D - crit, D + crit), note=f"critical D = {crit:.4f} at level {level:.1e}"))
-    return out
+    return out + moments

@@ -103,24 +103,65 @@ def _jacobian_bounds(ctx):
         out.append(Comparison(f"‖A−B‖₂ ≤ Lε, {name}", le, mc.mismatch, tol=1e-10, relation="<=",
                               note=f"α={mc.alpha:.4g}, L={mc.L:.4g}, ε={mc.eps:.4g}; tightness Lε/‖A−B‖ = "
                                    f"{le / mc.mismatch:.3g}"))
+        consts = (mc.alpha, mc.L, mc.eps)
         for lam in (0.2, 1.0):
-            if not mc.condition_F(lam):
+            if not th.condition_F(lam, *consts):
                 continue
             sj = th.stability_jacobian(fam, truth, lam)
             nj = sj.norm
-            rs, rf, rb = mc.rho_sharp(lam), mc.rho_F(lam), mc.rho_B(lam)
+            rs, rf, rb = th.rho_sharp(lam, *consts), th.rho_F(lam, *consts), th.rho_B(lam, *consts)
             base = f"{name}, λ={lam:g}"
             out.append(Comparison(f"‖J‖₂ ≤ ρ_♯, {base}", rs, nj, tol=1e-10, relation="<=",
                                   note=f"tightness ρ_♯/‖J‖ = {rs / nj:.3f}; ρ(J) = {sj.spectral_radius:.4f}"))
             out.append(Comparison(f"‖J‖₂ ≤ ρ_F, {base}", rf, nj, tol=1e-10, relation="<=",
                                   note=f"tightness ρ_F/‖J‖ = {rf / nj:.3f}; ρ_F/ρ_♯ = {rf / rs:.3f}"))
-            if mc.condition_B(lam):
+            if th.condition_B(lam, *consts):
                 out.append(Comparison(f"ρ_F ≤ ρ_B, {base}", rb, rf, tol=1e-12, relation="<=",
                                       note=f"tightness ρ_B/‖J‖ = {rb / nj:.3f}"))
             else:
                 out.append(Comparison(f"[B] gives no contraction (λ(1+Lε/α) ≥ 1/2) yet ρ(J) < 1, {base}", 1.0,
                                       sj.spectral_radius, tol=0.0, relation="<=",
                                       note=f"ρ_B = {rb:.3g}; λ_B = {mc.alpha / (2 * (mc.alpha + le)):.3g}"))
+    # Where the bounds are attained: a well-specified model (ε = 0) has J = λ/(1+λ)·I exactly, and
+    # ρ_♯ = ρ_F = λ/(1+λ) there: checked two-sided, so a bound too strong or too weak by any factor fails
+    # (the rows above only test ≤ where the slack is 11–92%). ρ_B = λ/(1−λ) stays loose even here.
+    # The numeric twins are also checked against their sympy derivations at other constants.
+    fam, truth = th.gaussian_family(), th.gaussian_truth()
+    mc = th.model_constants(fam, truth)
+    consts = (mc.alpha, mc.L, mc.eps)
+    for lam in (0.3, 2.0):
+        nj = th.stability_jacobian(fam, truth, lam).norm
+        out.append(Comparison(f"‖J‖₂ = ρ_F (attained: well-specified Gaussian, ε = 0), λ={lam:g}",
+                              th.rho_F(lam, *consts), nj, tol=1e-9, note=f"λ/(1+λ) = {lam / (1 + lam):.6f}"))
+        out.append(Comparison(f"‖J‖₂ = ρ_♯ (attained: well-specified Gaussian, ε = 0), λ={lam:g}",
+                              th.rho_sharp(lam, *consts), nj, tol=1e-9))
+        if th.condition_B(lam, *consts):
+            out.append(Comparison(f"‖J‖₂ ≤ ρ_B (loose even at ε = 0: λ/(1−λ)), λ={lam:g}", th.rho_B(lam, *consts), nj,
+                                  tol=1e-9, relation="<=", note=f"slack ρ_B/‖J‖ = {th.rho_B(lam, *consts) / nj:.3f}"))
+    for lam, (a, L, e) in ((0.2, (1.3, 0.7, 0.4)), (0.35, (2.0, 1.5, 0.2))):
+        by_name = {"lambda": lam, "alpha": a, "L": L, "epsilon": e}
+        for nm, fn, expr in (("ρ_B", th.rho_B, th.rho_B_expr()), ("ρ_F", th.rho_F, th.rho_F_expr()),
+                             ("ρ_♯", th.rho_sharp, th.rho_sharp_expr())):
+            sym = float(expr.subs({s_: by_name[str(s_)] for s_ in expr.free_symbols}))
+            out.append(Comparison(f"{nm} numeric twin = sympy derivation at λ={lam}, α={a}, L={L}, ε={e}", sym,
+                                  fn(lam, a, L, e), tol=1e-12 * max(1.0, abs(sym))))
+    # θ* (fixed_point) is the fixed point of the retraining map G_λ for every λ, here for a skewed truth
+    # given as a scipy law (truth_from_scipy); and the error recursion's bound is attained by the
+    # recursion run with equality e_{t+1} = ρ e_t + η
+    from scipy import stats
+
+    fam, truth = th.student_t_family(5.0), th.truth_from_scipy(stats.skewnorm(3.0, 0.3, 1.2), name="skew-normal")
+    theta = th.fixed_point(fam, truth)
+    for lam in (0.3, 2.0):
+        moved = float(np.max(np.abs(th.retraining_map(fam, truth, lam)(theta) - theta)))
+        out.append(Comparison(f"G_λ(θ*) = θ* (t₅ location, skew-normal truth), λ={lam:g}", 0.0, moved, tol=1e-9,
+                              note=f"θ* = {theta[0]:.6f}"))
+    for e0, rho, eta in ((1.0, 0.5, 0.1), (0.3, 0.9, 0.02)):
+        e = e0
+        for _ in range(25):
+            e = rho * e + eta
+        out.append(Comparison(f"bound_error_recursion attained by e_(t+1) = ρe_t + η, t=25, ρ={rho}, η={eta}",
+                              float(th.bound_error_recursion(e0, rho, eta, 25)), e, tol=1e-12))
     return out
 
 

@@ -71,6 +71,8 @@ def test_accumulate_cov_product_and_limit():
     lim = accumulate_cov_limit_expr()
     n = [v for v in lim.free_symbols][0]
     assert sp.simplify(lim - sp.sin(sp.pi / sp.sqrt(n)) / (sp.pi / sp.sqrt(n))) == 0
+    for nv in (2, 10, 1000):  # the numeric twin (a closed form, no sympy at call time) = the derived limit
+        assert accumulate_cov_limit(nv) == pytest.approx(float(lim.subs(n, nv).evalf(30)), rel=1e-14)
     assert accumulate_cov_limit(10) == pytest.approx(0.8434, abs=5e-5)  # theory.md §3.5
     assert accumulate_cov_limit(100) == pytest.approx(0.9836, abs=5e-5)
     ks = np.array([1, 10, 1000, 10**6])
