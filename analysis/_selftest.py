@@ -159,6 +159,9 @@ MUTANTS: tuple[Mutant, ...] = (
            "[F]'s contraction factor divided by 4"),
     Mutant("rho_sharp_plus_1pct", f"{T}._stability_bounds:rho_sharp", _scaled(1.01), ("stability.jacobian_bounds",),
            "the sharper bound ρ_♯ 1% too large (a looser bound)"),
+    Mutant("jacobian_expr_cubed_denominator", f"{T}._stability_jacobian:jacobian_expr",
+           lambda orig: functools.wraps(orig)(lambda fam, *a, **k: _over_one_plus_lam_sq(orig(fam, *a, **k))),
+           ("stability.exact_jacobian_expfamily",), "the symbolic Jacobian λ/(1+λ)³ (the paper's slip) for λ/(1+λ)"),
     Mutant("fixed_point_shifted", f"{T}._stability_operator:fixed_point", lambda orig: functools.wraps(orig)(
         lambda *a, **k: orig(*a, **k) + 1e-3), ("stability.jacobian_bounds",), "θ* off by 1e-3"),
     Mutant("error_recursion_t_minus_1", f"{T}._mixing:bound_error_recursion",
@@ -235,6 +238,12 @@ def _exact_only_mu_scale(orig, *args, **kwargs):
     n = res.n
     mu0 = res.mu[:, :1]
     return dataclasses.replace(res, mu=mu0 + (res.mu - mu0) * math.sqrt(n / (n - 1)))
+
+
+def _over_one_plus_lam_sq(J):
+    import selfconsume.theory as th
+
+    return J / (1 + th.lam_sym) ** 2
 
 
 def _replace_field(obj, field, factor):
