@@ -362,7 +362,7 @@ def _check_learned_gaussian(ctx):
     out = []
     real = np.random.default_rng(20240901).multivariate_normal([0.5, -0.3], [[1.0, 0.4], [0.4, 0.6]], size=300)
     rl = th.linear_reward([1.0, -0.5], gamma=0.8)
-    reps = ctx.size(1500, 20_000)
+    reps = ctx.size(1000, 20_000)
     for K in (1, 2, 4, 16):
         res = retrain(GaussianLearner(), real, 1, n=50, K=K, reward=rl, reps=reps, rng=ctx.rng, workers=ctx.workers)
         m0, S0 = res.params["mean_"][0, 0], res.params["cov_"][0, 0]  # generation 0: the fit to the real data
@@ -399,7 +399,7 @@ def _check_learned_mixture(ctx):
     real = ring.rvs(300, random_state=20240902)
     N, d, h = len(real), 2, 0.3
     tr0 = float(np.trace(np.cov(real.T, ddof=0)))
-    reps = ctx.size(400, 4000)
+    reps = ctx.size(250, 4000)
     T = 20
     # KDE: exact trace recursions, fully synthetic (spreads) and λ = 1/2 (settles)
     for lam, m in ((None, N), (0.5, N // 2)):
