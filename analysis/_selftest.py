@@ -218,6 +218,11 @@ MUTANTS: tuple[Mutant, ...] = (
            ("gauss.exact_equals_samples",),
            "the exact chain's mean step drawn with variance Σ/(n − 1) instead of Σ/n (literal loop right)",
            kind="simulator"),
+    Mutant("mixed_exact_drift_variance_plus_10pct", f"{S}._gaussian:simulate_gaussian",
+           lambda orig: functools.wraps(orig)(lambda *a, **k: _exact_mixed_drift_scale(orig, *a, **k)),
+           ("mixing.exact_equals_samples",),
+           "the exact mixed chain's mean drift from the real mean 10% too variable (literal loop right)",
+           kind="simulator"),
     Mutant("simulate_curation_K_minus_1", f"{S}._curation:simulate_curation",
            _with_arg("K", lambda K: K - 1 if K > 2 else K), ("curation.exact_equals_luce", "curation.luce_histogram"),
            "the curation simulator keeps one of K − 1", kind="simulator"),
@@ -244,6 +249,17 @@ def _over_one_plus_lam_sq(J):
     import selfconsume.theory as th
 
     return J / (1 + th.lam_sym) ** 2
+
+
+def _exact_mixed_drift_scale(orig, *args, **kwargs):
+    """simulate_gaussian whose exact method with real data has μ_t − μ̂_real scaled by √1.1."""
+    import dataclasses
+
+    res = orig(*args, **kwargs)
+    if kwargs.get("method", "exact") != "exact" or kwargs.get("lam") is None:
+        return res
+    rm = res.real_mean[:, None] if res.mu.ndim == 2 else res.real_mean[:, None, :]
+    return dataclasses.replace(res, mu=rm + (res.mu - rm) * math.sqrt(1.1))
 
 
 def _replace_field(obj, field, factor):

@@ -311,6 +311,12 @@ def _check_exact_luce(ctx):
         for i in range(P0.size):
             out.append(Comparison(f"E p_T(atom {i}): exact − luce ({tag})", 0.0, float(ma[i] - mb[i]),
                                   se=float(math.hypot(sa[i], sb[i])), note=f"{reps} + {reps} replicates"))
+        # second moments: the spread of p_T, which a wrong sample size (n ± 1 draws) moves while the means stay
+        qa, qsa = mean_se(a.p[:, 0, :] ** 2)
+        qb, qsb = mean_se(b.p[:, 0, :] ** 2)
+        for i in range(P0.size):
+            out.append(Comparison(f"E p_T(atom {i})²: exact − luce ({tag})", 0.0, float(qa[i] - qb[i]),
+                                  se=float(math.hypot(qsa[i], qsb[i]))))
     return out
 
 
