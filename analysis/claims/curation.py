@@ -193,6 +193,11 @@ def _check_kl_to_top(ctx):
         gap = max(abs(th.kl_to_top(P0, res.p[0, t], R0) + math.log(top_mass[t])) for t in range(T + 1))
         out.append(Comparison(f"max_t |KL(p*‖p_t) + log P_t(top)| (K={K:g})", 0.0, gap, tol=TOL))
         levels, rho = th.level_rates(P0, R0, K)
+        # the rates' sympy derivation (level_rate_expr: ρ and its K → ∞ limit) at each level's gap
+        rho_e, rho_inf, (sK, sd) = th.level_rate_expr()
+        sym_rho = [float((rho_inf if K == np.inf else rho_e.subs(sK, K)).subs(sd, levels[0] - lv)) for lv in levels]
+        out.append(Comparison(f"level_rates = sympy level_rate_expr at every gap (K={K:g})", 0.0,
+                              float(np.max(np.abs(np.array(sym_rho) - rho))), tol=1e-14))
         m_T = float(res.p[0, T - 1] @ np.exp(R0 - R0.max()))
         for j in (1, 2):
             sel = R0 == levels[j]
@@ -254,6 +259,18 @@ def _check_thm24(ctx):
     # every t up to 30: a bound too strong or too weak by any factor, or shifted by a generation, fails.
     p_tight = np.array([1e-14, 0.3, 0.3, 0.4 - 1e-14])
     r_tight = np.array([50.0, 0.0, 0.5, 1.0])
+    # the sympy solution of c_{t+1} = (1 + λK c_t)/(1 + λ), c_0 = 1 (thm24_ratio_sequence) against the
+    # recursion iterated numerically, and its limit against the uniform bound
+    c_t, _, c_lim, (sK, slam, st) = th.thm24_ratio_sequence()
+    for K, lam in ((3, 0.3), (4, 1.0)):
+        c = 1.0
+        for t in range(1, 13):
+            c = (1.0 + lam * K * c) / (1.0 + lam)
+        sol = float(c_t.subs({sK: K, slam: lam, st: 12}))
+        out.append(Comparison(f"thm24_ratio_sequence c_12 = the recursion iterated (K={K}, λ={lam})", c, sol,
+                              tol=1e-12 * c))
+    out.append(Comparison("thm24_ratio_sequence limit 1/(1 − λ(K−1)) = exp(bound_thm24) (K=4, λ=0.3)",
+                          math.exp(th.bound_thm24(4, 0.3)), float(c_lim.subs({sK: 4, slam: 0.3})), tol=1e-12))
     for K, lam, T_t in ((2, 0.7, 30), (3, 0.3, 30), (4, 1.0, 12)):  # λ(K−1) = 3 > 1: c_t ~ 2^t, kept ≤ 1e4
         res = simulate_curation(p_tight, r_tight, K, T_t, lam=lam)
         log_ratio = np.log(res.p[0, 1:, 0] / p_tight[0])
@@ -282,6 +299,14 @@ def _check_fixed_point(ctx):
             fp = th.mixed_fixed_point_inf(p, r, lam)
             out.append(Comparison(f"max_x |p_3000 − p_∞| ({name}, λ={lam})", 0.0,
                                   float(np.max(np.abs(res.p[0, -1] - fp.p))), tol=TOL))
+            if name == "example":  # the sympy form p_ref/(1 + λ − λ w/Z) at the numeric Z
+                expr, syms = th.mixed_fixed_point_inf_expr()
+                by = {str(x): x for x in syms}
+                z = math.exp(fp.log_Z)
+                sym_p = np.array([float(expr.subs({by["p_ref"]: pi, by["lambda"]: lam, by["w"]: math.exp(ri),
+                                                   by["Z"]: z})) for pi, ri in zip(p, r)])
+                out.append(Comparison(f"max_x |p_∞ − sympy p_ref/(1+λ−λw/Z)| ({name}, λ={lam})", 0.0,
+                                      float(np.max(np.abs(sym_p - fp.p))), tol=1e-12))
             out.append(Comparison(f"log E_{{p_∞}} e^r − log Z ({name}, λ={lam})", 0.0,
                                   th.expected_exp_reward(fp.p, r, log=True) - fp.log_Z, tol=TOL))
     return out

@@ -62,6 +62,11 @@ def _alpha_law(ctx):
         direct = math.sqrt(2.0 / (n - 1)) * math.exp(math.lgamma(n / 2) - math.lgamma((n - 1) / 2))
         out.append(Comparison(f"α(n) vs sqrt(2/(n−1))·Γ(n/2)/Γ((n−1)/2) by lgamma, n={n}", th.alpha(n), direct,
                               tol=1e-12 * direct))
+    # the derived asymptotic series 1 − 1/(4n) − 7/(32n²) + O(n⁻³) (alpha_series): within 1/n³ of α(n)
+    ser = th.alpha_series(3).removeO()
+    for n in (200, 2000):
+        val = float(ser.subs({x: n for x in ser.free_symbols}))
+        out.append(Comparison(f"alpha_series(3) at n={n} = α(n) + O(n⁻³)", th.alpha(n), val, tol=1.0 / n**3))
     return out
 
 
