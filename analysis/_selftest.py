@@ -45,8 +45,8 @@ class Mutant:
     kind: str = "theory"
 
 
-def _with_arg(name, change):
-    """A wrapper factory: call the original with argument ``name`` replaced by ``change(value)``."""
+def _with_args(update):
+    """A wrapper factory: call the original after ``update(arguments)`` changed its bound arguments in place."""
 
     def wrap(orig):
         sig = inspect.signature(orig)
@@ -55,8 +55,37 @@ def _with_arg(name, change):
         def mutated(*args, **kwargs):
             b = sig.bind(*args, **kwargs)
             b.apply_defaults()
-            b.arguments[name] = change(b.arguments[name])
+            update(b.arguments)
             return orig(*b.args, **b.kwargs)
+
+        return mutated
+
+    return wrap
+
+
+def _with_arg(name, change):
+    """A wrapper factory: call the original with argument ``name`` replaced by ``change(value)``."""
+
+    def update(arguments):
+        arguments[name] = change(arguments[name])
+
+    return _with_args(update)
+
+
+def _result_mu_scaled(applies, origin, factor):
+    """A wrapper factory for ``simulate_gaussian``: when ``applies(kwargs)``, the result's μ_t − origin(res)
+    is scaled by ``factor(res)`` (a mistake in one method's mean walk; the other method stays right)."""
+
+    def wrap(orig):
+        import dataclasses
+
+        @functools.wraps(orig)
+        def mutated(*args, **kwargs):
+            res = orig(*args, **kwargs)
+            if not applies(kwargs):
+                return res
+            o = origin(res)
+            return dataclasses.replace(res, mu=o + (res.mu - o) * factor(res))
 
         return mutated
 
@@ -90,9 +119,10 @@ def _n_factor(args):
 
 
 def _ceil_lam(args):
-    """λ such that ⌊λn⌋ becomes ⌈λn⌉ (floor for ceil)."""
-    lam, n = args["lam"], args["n"]
-    return math.ceil(lam * n - 1e-9) / n + 1e-12
+    """⌈λn⌉ for ⌊λn⌋ synthetic points: λ moved so that its floor becomes the ceiling (with real data only)."""
+    if args.get("lam") is not None:
+        lam, n = args["lam"], args["n"]
+        args["lam"] = math.ceil(lam * n - 1e-9) / n + 1e-12
 
 
 T = "selfconsume.theory"
@@ -143,9 +173,8 @@ MUTANTS: tuple[Mutant, ...] = (
            ("mixing.accumulate_pi2_6",), "the accumulate mean error 1% too large"),
     Mutant("accumulate_bound_div_2", f"{T}._accumulate:bound_accumulate_mean_err", _scaled(0.5),
            ("mixing.accumulate_pi2_6",), "the π²/6 bound halved"),
-    Mutant("mixed_moments_floor_for_ceil", f"{T}._mixing:expected_mixed_moments",
-           _with_arg("lam", lambda lam: lam), ("mixing.replace_moments", "mixing.accumulate_pi2_6"),
-           "placeholder (replaced below)"),
+    Mutant("mixed_moments_floor_for_ceil", f"{T}._mixing:expected_mixed_moments", _with_args(_ceil_lam),
+           ("mixing.replace_moments", "mixing.accumulate_pi2_6"), "⌈λn⌉ for ⌊λn⌋ synthetic points (floor for ceil)"),
     Mutant("mixed_moments_shares_swapped", f"{T}._mixing:expected_mixed_moments",
            _with_arg("lam", lambda lam: 1.0 / lam if lam else lam), ("mixing.replace_moments", "mixing.accumulate_pi2_6"),
            "real and synthetic shares swapped (λ ↔ 1/λ)"),
@@ -214,12 +243,15 @@ MUTANTS: tuple[Mutant, ...] = (
            ("gauss.alpha_law", "gauss.second_moment", "gauss.log_moments"),
            "the collapse simulator draws n − 1 points for n", kind="simulator"),
     Mutant("exact_chain_mean_step_n_minus_1", f"{S}._gaussian:simulate_gaussian",
-           lambda orig: functools.wraps(orig)(lambda *a, **k: _exact_only_mu_scale(orig, *a, **k)),
+           _result_mu_scaled(lambda kw: kw.get("method", "exact") == "exact", lambda r: r.mu[:, :1],
+                             lambda r: math.sqrt(r.n / (r.n - 1))),
            ("gauss.exact_equals_samples",),
            "the exact chain's mean step drawn with variance Σ/(n − 1) instead of Σ/n (literal loop right)",
            kind="simulator"),
     Mutant("mixed_exact_drift_variance_plus_10pct", f"{S}._gaussian:simulate_gaussian",
-           lambda orig: functools.wraps(orig)(lambda *a, **k: _exact_mixed_drift_scale(orig, *a, **k)),
+           _result_mu_scaled(lambda kw: kw.get("method", "exact") == "exact" and kw.get("lam") is not None,
+                             lambda r: r.real_mean[:, None] if r.mu.ndim == 2 else r.real_mean[:, None, :],
+                             lambda r: math.sqrt(1.1)),
            ("mixing.exact_equals_samples",),
            "the exact mixed chain's mean drift from the real mean 10% too variable (literal loop right)",
            kind="simulator"),
@@ -233,65 +265,16 @@ MUTANTS: tuple[Mutant, ...] = (
 )
 
 
-def _exact_only_mu_scale(orig, *args, **kwargs):
-    """simulate_gaussian whose exact method's mean walk has steps √(n/(n−1)) too large (μ_t − μ_0 scaled)."""
-    import dataclasses
-
-    res = orig(*args, **kwargs)
-    if kwargs.get("method", "exact") != "exact":
-        return res
-    n = res.n
-    mu0 = res.mu[:, :1]
-    return dataclasses.replace(res, mu=mu0 + (res.mu - mu0) * math.sqrt(n / (n - 1)))
-
-
 def _over_one_plus_lam_sq(J):
     import selfconsume.theory as th
 
     return J / (1 + th.lam_sym) ** 2
 
 
-def _exact_mixed_drift_scale(orig, *args, **kwargs):
-    """simulate_gaussian whose exact method with real data has μ_t − μ̂_real scaled by √1.1."""
-    import dataclasses
-
-    res = orig(*args, **kwargs)
-    if kwargs.get("method", "exact") != "exact" or kwargs.get("lam") is None:
-        return res
-    rm = res.real_mean[:, None] if res.mu.ndim == 2 else res.real_mean[:, None, :]
-    return dataclasses.replace(res, mu=rm + (res.mu - rm) * math.sqrt(1.1))
-
-
 def _replace_field(obj, field, factor):
     import dataclasses
 
     return dataclasses.replace(obj, **{field: getattr(obj, field) * factor})
-
-
-def _finish_list():
-    """The floor-for-ceil mutant needs n in its wrapper: built here so the table above stays readable."""
-    fixed = []
-    for m in MUTANTS:
-        if m.name == "mixed_moments_floor_for_ceil":
-            def wrap(orig):
-                sig = inspect.signature(orig)
-
-                @functools.wraps(orig)
-                def mutated(*args, **kwargs):
-                    b = sig.bind(*args, **kwargs)
-                    b.apply_defaults()
-                    if b.arguments.get("lam") is not None:
-                        b.arguments["lam"] = _ceil_lam(b.arguments)
-                    return orig(*b.args, **b.kwargs)
-
-                return mutated
-
-            m = Mutant(m.name, m.target, wrap, m.claims, "⌈λn⌉ for ⌊λn⌋ synthetic points (floor for ceil)")
-        fixed.append(m)
-    return tuple(fixed)
-
-
-MUTANTS = _finish_list()
 
 
 def get_mutant(name: str) -> Mutant:

@@ -95,13 +95,18 @@ def _cmd_bench(args) -> int:
 
 
 def _cmd_selftest(args) -> int:
-    from selfconsume.analysis._selftest import MUTANTS, run_selftest
+    from selfconsume.analysis._selftest import MUTANTS, get_mutant, run_selftest
 
     if args.list:
         for m in MUTANTS:
             print(f"{m.name:<34} {m.kind:<9} {m.mistake}  [claims: {', '.join(m.claims)}]")
         return 0
-    df = run_selftest(args.mutant or None, budget=args.budget, seed=args.seed, progress=not args.quiet)
+    try:
+        names = [get_mutant(n).name for n in args.mutant] if args.mutant else None
+    except ValueError as exc:
+        print(f"selfconsume selftest: {exc}", file=sys.stderr)
+        return 2
+    df = run_selftest(names, budget=args.budget, seed=args.seed, progress=not args.quiet)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "selftest.csv", index=False)

@@ -25,32 +25,12 @@ import math
 import numpy as np
 from numba import njit
 
+from ._common import cholesky_inplace
+
 __all__ = ["em_fit", "mixture_log_joint", "lloyd"]
 
 _EPS10 = 10.0 * np.finfo(np.float64).eps
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
-@njit(cache=True, nogil=True)
-def _cholesky(A, L):
-    """Lower Cholesky factor of the symmetric d × d ``A`` into ``L``; False if A is not positive definite."""
-    d = A.shape[0]
-    for j in range(d):
-        s = A[j, j]
-        for p in range(j):
-            s -= L[j, p] * L[j, p]
-        if not (s > 0.0):
-            return False
-        ljj = math.sqrt(s)
-        L[j, j] = ljj
-        for i in range(j + 1, d):
-            s = A[i, j]
-            for p in range(j):
-                s -= L[i, p] * L[j, p]
-            L[i, j] = s / ljj
-        for i in range(j):
-            L[i, j] = 0.0
-    return True
 
 
 @njit(cache=True, nogil=True)
@@ -107,7 +87,8 @@ def _finish_m_step(n, weights, means, chol, reg_covar, covs, shift, u, sxx, nk):
                 covs[c, j, p] = val
                 covs[c, p, j] = val
             covs[c, j, j] += reg_covar
-        if not _cholesky(covs[c], chol[c]):
+        chol[c, :, :] = covs[c]
+        if not cholesky_inplace(chol[c]):
             ok = False
     return ok
 

@@ -84,6 +84,8 @@ def test_selftest_cli(tmp_path, capsys):
     assert "alpha_plus_1pct" in capsys.readouterr().out
     rc = cli.main(["selftest", "--mutant", "kl_to_top_t_plus_1", "--quiet", "--out", str(tmp_path)])
     assert rc == 0 and "score: 1/1" in capsys.readouterr().out and (tmp_path / "selftest.csv").exists()
+    assert cli.main(["selftest", "--mutant", "no_such_mutant", "--quiet", "--out", str(tmp_path)]) == 2
+    assert "mutant must be one of" in capsys.readouterr().err
 
 
 def test_verify_json_has_checks_and_mde(tmp_path):
