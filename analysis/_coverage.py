@@ -7,6 +7,14 @@ followed transitively — references it as ``th.<name>`` (``th`` any alias of
 ``selfconsume.theory``) or as a name imported from ``selfconsume.theory``. Only functions
 count: the result classes they return and the sympy symbols are not "functions checked".
 
+A public function that another public function is computed from is checked with it: the
+numeric twins lambdify their sympy derivations (``expected_mean_var`` evaluates
+``expected_mean_var_expr``), so a claim comparing the twin with a simulation checks the
+derivation too — a mistake in the derivation moves the twin. :func:`theory_dependencies` reads
+that graph from the theory's source the same way (a public function's body, its private
+helpers and module-level constants, followed transitively, across modules through their
+imports); :func:`claim_checks` returns the direct references and everything they depend on.
+
 :func:`theory_coverage` inverts the map: public function → the claims that check it; the
 functions no claim reaches are the ones a mistake could hide in.
 """
@@ -18,7 +26,7 @@ import functools
 import inspect
 import sys
 
-__all__ = ["claim_checks", "theory_coverage", "public_theory_functions"]
+__all__ = ["claim_checks", "theory_coverage", "public_theory_functions", "theory_dependencies"]
 
 
 @functools.cache
@@ -79,12 +87,9 @@ def _module_graph(modname: str):
     return graph
 
 
-def claim_checks(claim) -> tuple[str, ...]:
-    """The public theory functions ``claim``'s check references (sorted)."""
-    fn = claim.check
-    graph = _module_graph(fn.__module__)
-    public = set(public_theory_functions())
-    seen, todo, refs = set(), [fn.__name__], set()
+def _reach(graph, start: str) -> set[str]:
+    """Names referenced from ``start`` and, transitively, from the module-level names it uses."""
+    seen, todo, refs = set(), [start], set()
     while todo:
         name = todo.pop()
         if name in seen or name not in graph:
@@ -93,7 +98,71 @@ def claim_checks(claim) -> tuple[str, ...]:
         r, uses = graph[name]
         refs |= r
         todo += list(uses)
-    return tuple(sorted(refs & public))
+    return refs
+
+
+@functools.cache
+def _theory_module_graph(modname: str):
+    """Per top-level name of a theory module: (public theory names it references, module-level names it uses)."""
+    src = inspect.getsource(sys.modules[modname])
+    tree = ast.parse(src)
+    public = set(public_theory_functions())
+    top: dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            top[node.name] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        top[n.id] = node
+    graph = {}
+    for name, node in top.items():
+        refs, uses = set(), set()
+        body = node.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else [node]
+        for stmt in body:  # the body only: a docstring's or decorator's mention is not a use
+            for n in ast.walk(stmt):
+                if isinstance(n, ast.Name) and n.id != name:
+                    if n.id in public:
+                        refs.add(n.id)
+                    if n.id in top:
+                        uses.add(n.id)
+        graph[name] = (refs - {name}, uses)
+    return graph
+
+
+@functools.cache
+def theory_dependencies(name: str) -> frozenset[str]:
+    """The public theory functions ``name`` is computed from, transitively (``name`` excluded).
+
+    >>> from selfconsume.analysis._coverage import theory_dependencies
+    >>> "expected_mean_var_expr" in theory_dependencies("expected_mean_var")
+    True
+    """
+    import selfconsume.theory as th
+
+    seen, todo = set(), [name]
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        fn = inspect.unwrap(getattr(th, n))
+        todo += list(_reach(_theory_module_graph(fn.__module__), fn.__name__))
+    return frozenset(seen - {name})
+
+
+def claim_checks(claim) -> tuple[str, ...]:
+    """The public theory functions ``claim``'s check exercises (sorted): those it references
+    and those they are computed from (:func:`theory_dependencies`)."""
+    fn = claim.check
+    public = set(public_theory_functions())
+    direct = _reach(_module_graph(fn.__module__), fn.__name__) & public
+    out = set(direct)
+    for name in direct:
+        out |= theory_dependencies(name)
+    return tuple(sorted(out))
 
 
 def theory_coverage(claims=None) -> dict[str, tuple[str, ...]]:

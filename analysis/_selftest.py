@@ -125,6 +125,33 @@ def _ceil_lam(args):
         args["lam"] = math.ceil(lam * n - 1e-9) / n + 1e-12
 
 
+def _expr_changed(change):
+    """A wrapper factory for a sympy derivation: ``change(expr, symbols by name)``."""
+
+    def wrap(orig):
+        @functools.wraps(orig)
+        def mutated():
+            e = orig()
+            return change(e, {x.name: x for x in e.free_symbols})
+
+        return mutated
+
+    return wrap
+
+
+def _thm23_scaled(seq, factor):
+    b_t, b_lim, (lam, t) = seq
+    return b_t * factor(lam), b_lim * factor(lam), (lam, t)
+
+
+def _laplace_without_jacobian(integrals):
+    import sympy as sp
+
+    H_s, H_u = integrals
+    (u, lo, hi) = H_u.limits[0]
+    return H_s, sp.Integral(H_u.function / sp.exp(u), (u, lo, hi))
+
+
 T = "selfconsume.theory"
 S = "selfconsume.simulators"
 
@@ -178,6 +205,12 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("mixed_moments_shares_swapped", f"{T}._mixing:expected_mixed_moments",
            _with_arg("lam", lambda lam: 1.0 / lam if lam else lam), ("mixing.replace_moments", "mixing.accumulate_pi2_6"),
            "real and synthetic shares swapped (λ ↔ 1/λ)"),
+    Mutant("accumulate_limit_expr_n_minus_1", f"{T}._accumulate:accumulate_cov_limit_expr",
+           _expr_changed(lambda e, s: e.subs(s["n"], s["n"] - 1)), ("mixing.accumulate_pi2_6",),
+           "the derived sinc limit with n − 1 for n"),
+    Mutant("accumulate_mean_err_expr_n_factor", f"{T}._accumulate:expected_accumulate_mean_err_expr",
+           _expr_changed(lambda e, s: e * (s["n"] - 1) / s["n"]), ("mixing.accumulate_pi2_6",),
+           "the derived accumulate mean error times a stray (n − 1)/n"),
     Mutant("regression_risk_plus_1pct", f"{T}._regression:expected_regression_risk", _scaled(1.01),
            ("stability.regression_replace_accumulate",), "regression risk 1% too large"),
     # --- population stability (theory.md §4)
@@ -198,6 +231,9 @@ MUTANTS: tuple[Mutant, ...] = (
     # --- curation on finite spaces (theory.md §5)
     Mutant("curation_H_K_minus_1", f"{T}._curation_operator:curation_H", _with_arg("K", lambda K: K - 1),
            ("curation.h_exact",), "H^K computed with K − 1 candidates"),
+    Mutant("laplace_integral_no_jacobian", f"{T}._curation_operator:curation_laplace_integral",
+           lambda orig: functools.wraps(orig)(lambda: _laplace_without_jacobian(orig())), ("curation.h_exact",),
+           "the u-form of the Laplace integral without the Jacobian e^u of s = e^u"),
     Mutant("curated_distribution_K_plus_1", f"{T}._curation_operator:curated_distribution",
            _with_arg("K", lambda K: K + 1), ("curation.luce_histogram", "curation.large_K"),
            "curated law with K + 1 candidates"),
@@ -212,6 +248,12 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("thm23_bound_t_minus_1", f"{T}._curation_bounds:bound_thm23",
            _with_arg("t", lambda t: np.maximum(np.asarray(t) - 1, 0)),
            ("curation.thm23_reward_with_real", "continuous.with_real_data"), "Theorem 2.3 bound one generation early"),
+    Mutant("thm23_sequence_paper_factor", f"{T}._curation_bounds:thm23_gain_sequence",
+           lambda orig: functools.wraps(orig)(lambda: _thm23_scaled(orig(), lambda lam: 1 / (1 + lam) ** 2)),
+           ("curation.thm23_reward_with_real",), "the derived gain sequence λ/(1+λ)³ (the paper's factor) for λ/(1+λ)"),
+    Mutant("thm23_sequence_lam", f"{T}._curation_bounds:thm23_gain_sequence",
+           lambda orig: functools.wraps(orig)(lambda: _thm23_scaled(orig(), lambda lam: 1 + lam)),
+           ("curation.thm23_reward_with_real",), "the derived gain sequence λ for λ/(1+λ) (b_t too large)"),
     Mutant("thm24_bound_div_4", f"{T}._curation_bounds:bound_thm24", _scaled(0.25),
            ("curation.thm24_kl_bound", "continuous.with_real_data"), "Theorem 2.4 bound divided by 4"),
     Mutant("thm24_bound_t_plus_1", f"{T}._curation_bounds:bound_thm24",

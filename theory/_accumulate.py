@@ -50,10 +50,17 @@ def expected_accumulate_cov_expr() -> sp.Expr:
 @lru_cache(maxsize=None)
 def accumulate_cov_limit_expr() -> sp.Expr:
     r""":math:`\lim_{k\to\infty}\prod_{j\le k}(1-\frac1{nj^2})=\frac{\sin(\pi/\sqrt n)}{\pi/\sqrt n}`
-    (sympy ``limit`` of the product, then the reflection formula via ``gammasimp``)."""
-    a = sp.Symbol("a", positive=True)  # a = 1/√n: sympy takes this limit far faster in a
-    lim = sp.limit((expected_accumulate_cov_expr() / _SIGMA2).subs(_N, 1 / a**2), _K, sp.oo)
-    return sp.gammasimp(lim).subs(a, 1 / sp.sqrt(_N))
+    (the product as Γ ratios, ``limit`` of the log of its k-dependent part, then the reflection
+    formula via ``gammasimp``; about 1 s, a third of ``limit`` on the product itself)."""
+    a = sp.Symbol("a", positive=True)  # a = 1/√n
+    P = (expected_accumulate_cov_expr() / _SIGMA2).subs(_N, 1 / a**2)
+    P = P.replace(sp.RisingFactorial, lambda x, k: sp.gamma(x + k) / sp.gamma(x))
+    P = P.replace(sp.factorial, lambda k: sp.gamma(k + 1))
+    const, kdep = P.as_independent(_K, as_Add=False)  # 1/(Γ(1−a)Γ(1+a)) · Γ(k+1−a)Γ(k+1+a)/Γ(k+1)²
+    lg = sp.expand_log(sp.log(kdep), force=True)
+    lg = lg.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.gamma),
+                    lambda e: sp.loggamma(e.args[0].args[0]))
+    return sp.gammasimp(const * sp.exp(sp.limit(lg, _K, sp.oo))).subs(a, 1 / sp.sqrt(_N))
 
 
 @lru_cache(maxsize=None)

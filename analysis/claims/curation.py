@@ -37,6 +37,27 @@ def _rel_log_err(a_log, b_log):
     return float(np.max(np.abs(np.asarray(a_log) - np.asarray(b_log))))
 
 
+def _laplace_H(p, r, K):
+    """log H^K_p at every atom from the sympy derivation :func:`theory.curation_laplace_integral`
+    (its u-form, φ_p substituted, integrated by scipy's QUADPACK): independent of the Numba
+    trapezoid that ``curation_H`` uses."""
+    import sympy as sp
+    from scipy import integrate
+
+    _, H_u = th.curation_laplace_integral()
+    (varphi,) = {f.func for f in H_u.atoms(sp.core.function.AppliedUndef)}
+    (u, lo, hi), syms = H_u.limits[0], {x.name: x for x in H_u.free_symbols}
+    z = sp.Dummy("z")
+    shifted = r - r.max()
+    phi = sp.Lambda(z, sum(float(pi) * sp.exp(-z * math.exp(ri)) for pi, ri in zip(p, shifted)))
+    f = sp.lambdify((u, syms["w"]), H_u.function.subs(varphi, phi).subs(syms["K"], K), "math")
+    # the integrand is K w e^u (1 + O(e^u)) as u → −∞ and below e^{−745} once w e^u > 745: truncating
+    # to [−60, log(745/w)] leaves out less than K w e^{−60} ≈ 1e−26 relative
+    vals = [integrate.quad(f, -60.0, math.log(745.0) - a, args=(math.exp(a),), epsabs=0.0, epsrel=1e-12,
+                           limit=200)[0] for a in shifted]
+    return np.log(vals)
+
+
 def _kl(p, q):
     sel = p > 0
     return float(np.sum(p[sel] * (np.log(p[sel]) - np.log(q[sel]))))
@@ -64,6 +85,10 @@ def _check_h_exact(ctx):
         out.append(Comparison(f"max_x |log H_quad − log H_enum| ({name})", 0.0, _rel_log_err(lh, ref), tol=TOL,
                               note="relative error of the quadrature vs mpmath enumeration"))
         out.append(Comparison(f"E_p H ({name})", 1.0, float(p @ np.exp(lh)), tol=TOL))
+    for p, r, K in ((P0, R0, 4), (np.array([0.1, 0.9]), np.array([1.0, 0.0]), 50)):
+        out.append(Comparison(f"max_x |log H_Laplace − log H_enum| (sympy integral by quad, K={K}, {p.size} atoms)",
+                              0.0, _rel_log_err(_laplace_H(p, r, K), th.curation_H_enumerated(p, r, K, log=True, dps=40)),
+                              tol=1e-9, note="the derivation curation_laplace_integral, integrated by scipy quad"))
     for p, r in ((P0, R0), (P_EXT, R_EXT)):
         out.append(Comparison(f"max_x |log H_quad − log H_logistic| (K=2, r* = {r.max():g})", 0.0,
                               _rel_log_err(th.curation_H(p, r, 2, log=True), th.curation_H_logistic(p, r, log=True)),
@@ -223,6 +248,7 @@ def _check_kl_to_top(ctx):
 def _check_thm23(ctx):
     out = []
     T = 200
+    b_t, b_lim, (lam_s, t_s) = th.thm23_gain_sequence()
     for K, lam in MIXED:
         res = simulate_curation(P0, R0, K, T, lam=lam)
         mins = float(np.min(res.mean_exp_reward()[0, 1:]))
@@ -230,6 +256,18 @@ def _check_thm23(ctx):
             b = th.bound_thm23(P0, R0, K, lam, sharp=sharp)
             out.append(Comparison(f"min_{{t≥1}} E_t e^r (K={K}, λ={lam}, {'sharp' if sharp else 'paper'})", b, mins,
                                   tol=TOL, relation=">="))
+        # the derivation behind the sharp factor, through its public name: the measured gain in units of
+        # gV = (K−1)/K Var_ref e^r / e^{r*} stays above b_t at every t ≥ 1, and bound_thm23(sharp=True)
+        # uses the limit b_∞
+        e_ref = th.expected_exp_reward(P0, R0)
+        gV = (K - 1) / K * th.variance_exp_reward(P0, R0) / math.exp(R0.max())
+        bt = np.array([float(b_t.subs({lam_s: lam, t_s: t})) for t in range(1, T + 1)])
+        gains = (res.mean_exp_reward()[0, 1:] - e_ref) / gV
+        out.append(Comparison(f"min_{{t≥1}} (gain_t/gV − b_t) ≥ 0, b_t from thm23_gain_sequence (K={K}, λ={lam})",
+                              0.0, float(np.min(gains - bt)), tol=TOL, relation=">="))
+        out.append(Comparison(f"bound_thm23(sharp) factor = b_∞ of thm23_gain_sequence (K={K}, λ={lam})",
+                              float(b_lim.subs(lam_s, lam)),
+                              (th.bound_thm23(P0, R0, K, lam, sharp=True) - e_ref) / gV, tol=1e-12))
     return out
 
 

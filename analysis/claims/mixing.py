@@ -123,6 +123,27 @@ def _accumulate(ctx):
         out.append(Comparison(f"E(μ̂_k − μ)² (closed form) = 1/n + mixed recursion, n={n}, k={T + 1}",
                               1.0 / n + float(e_d2[T]), float(th.expected_accumulate_mean_err(n, T + 1, 1.0)),
                               tol=1e-12))
+    out += _accumulate_derivations()
+    return out
+
+
+def _accumulate_derivations():
+    """The sympy derivations against their numeric twins, through the public names: the limit
+    (``limit`` + reflection formula) vs sin(π/√n)/(π/√n) typed in the twin, and the mean-error
+    ``Sum`` evaluated term by term vs the twin's log-Γ cumulative sum (an index slip, P_j for
+    P_{j−1}, moves the k = 6, n = 3 value by 27%)."""
+    out = []
+    lim = th.accumulate_cov_limit_expr()
+    (n_sym,) = lim.free_symbols
+    for n in (3, 10, 100):
+        out.append(Comparison(f"accumulate_cov_limit_expr (sympy limit) = accumulate_cov_limit, n={n}",
+                              th.accumulate_cov_limit(n), float(lim.subs(n_sym, n)), tol=1e-12))
+    err = th.expected_accumulate_mean_err_expr()
+    syms = {s.name: s for s in err.free_symbols}
+    for n, k, tr0 in ((3, 6, 2.5), (10, 1, 1.0), (10, 12, 1.0)):
+        val = float(err.subs({syms["n"]: n, syms["k"]: k, syms["trace0"]: tr0}).doit().evalf(30))
+        out.append(Comparison(f"expected_accumulate_mean_err_expr (sympy Sum) = twin, n={n}, k={k}, tr Σ_0={tr0}",
+                              float(th.expected_accumulate_mean_err(n, k, tr0)), val, tol=1e-12))
     return out
 
 

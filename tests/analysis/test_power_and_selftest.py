@@ -9,7 +9,7 @@ import pytest
 from selfconsume import cli
 from selfconsume import theory as th
 from selfconsume.analysis import get_claim, list_claims
-from selfconsume.analysis._coverage import claim_checks, public_theory_functions, theory_coverage
+from selfconsume.analysis._coverage import claim_checks, public_theory_functions, theory_coverage, theory_dependencies
 from selfconsume.analysis._registry import Comparison, finish, minimal_detectable_effect
 from selfconsume.analysis._selftest import MUTANTS, get_mutant, plant, run_selftest
 
@@ -32,24 +32,20 @@ def test_checks_read_from_the_source():
     assert "rho_F_expr" in pub  # cached derivations count
 
 
-#: Public theory functions no claim checks through its public name yet (issue 11 is open on them): cached
-#: sympy derivations, which the tests check against their numeric twins (tests/theory) but no claim calls
-#: (accumulate_cov_limit_expr alone takes 3 s of sympy). The list may only shrink: a newly unchecked function fails this test, and so does a
-#: listed one that became checked.
-KNOWN_UNCHECKED = {
-    "mixing_recursion_expr", "expected_mixed_stationary_expr", "expected_stationary_mean_var_expr",
-    "expected_mean_var_expr", "bound_error_recursion_expr", "expected_accumulate_cov_expr",
-    "accumulate_cov_limit_expr", "expected_accumulate_mean_err_expr", "bound_accumulate_mean_err_expr",
-    "expected_regression_risk_expr", "curation_H_large_K_coefficients", "curation_laplace_integral",
-    "thm23_gain_sequence",
-}
-
-
-def test_every_public_theory_function_is_checked_or_listed():
+def test_every_public_theory_function_is_checked():
     cov = theory_coverage(list_claims())
-    unchecked = {k for k, v in cov.items() if not v}
-    assert unchecked - KNOWN_UNCHECKED == set(), f"public theory functions with no claim: {unchecked - KNOWN_UNCHECKED}"
-    assert KNOWN_UNCHECKED - unchecked == set(), f"now checked, remove from the list: {KNOWN_UNCHECKED - unchecked}"
+    unchecked = sorted(k for k, v in cov.items() if not v)
+    assert unchecked == [], f"public theory functions no claim checks: {unchecked}"
+
+
+def test_coverage_follows_the_theory_dependencies():
+    # a twin lambdified from its derivation carries the derivation; a closed form typed by hand does not
+    assert "expected_mean_var_expr" in theory_dependencies("expected_mean_var")
+    assert "bound_accumulate_mean_err_expr" in theory_dependencies("bound_accumulate_mean_err")
+    assert "accumulate_cov_limit_expr" not in theory_dependencies("accumulate_cov_limit")
+    assert "thm23_gain_sequence" not in theory_dependencies("bound_thm23")  # only its docstring names it
+    # the claims that reach a derivation only through its twin list it among their checks
+    assert "expected_mean_var_expr" in claim_checks(get_claim("mixing.replace_moments"))
 
 
 def test_the_mutant_list():
