@@ -8,11 +8,19 @@ in every ``selfconsume`` module that holds it, by a wrapper that makes the mista
 one argument or scales the result), the claims that should notice are run on a small budget,
 and the original is put back. A mutant is **caught** when at least one of them fails (or
 errors); a survivor is a hole in the verifier. In-process planting keeps a run to seconds
-(no recompilation of the Numba kernels); the price is that a mistake inside a compiled kernel
-is planted at its Python entry point (the front function), not inside the loop.
+(no recompilation of the Numba kernels); its price is that the mistake sits at a Python entry
+point, not inside a compiled loop.
 
-:data:`MUTANTS` is the curated list; :func:`run_selftest` plants them and returns a tidy
-table (one row per mutant: caught, the claims that caught it, seconds).
+Mistakes *inside* the Numba kernels are :class:`SourceMutant` s: a one-line edit of the source
+(``old`` → ``new``, exactly one occurrence), planted in a private copy of the package in a
+temporary folder and run in a child process that imports that copy (its kernels compile from
+the edited source, in their own Numba cache), so nothing of the installed toolkit is touched.
+They cost a compilation each (10–40 s), so ``selfconsume selftest`` runs them with ``--source``.
+A child that cannot import the copy is reported as an error, never as a catch.
+
+:data:`MUTANTS` (in process) and :data:`SOURCE_MUTANTS` (kernel source) are the curated lists;
+:func:`run_selftest` plants them and returns a tidy table (one row per mutant: caught, the
+claims that caught it, why, seconds).
 """
 
 from __future__ import annotations
@@ -20,8 +28,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import json
 import math
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -29,7 +42,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-__all__ = ["Mutant", "MUTANTS", "get_mutant", "plant", "run_mutant", "run_selftest"]
+__all__ = ["Mutant", "MUTANTS", "SourceMutant", "SOURCE_MUTANTS", "get_mutant", "plant", "run_mutant",
+           "run_source_mutant", "run_selftest"]
 
 
 @dataclass(frozen=True)
@@ -319,11 +333,148 @@ def _replace_field(obj, field, factor):
     return dataclasses.replace(obj, **{field: getattr(obj, field) * factor})
 
 
-def get_mutant(name: str) -> Mutant:
-    for m in MUTANTS:
+@dataclass(frozen=True)
+class SourceMutant:
+    """One plausible mistake inside a compiled kernel: in ``path`` (``"subpackage/file.py"``),
+    the one occurrence of ``old`` becomes ``new``; ``claims`` should catch it."""
+
+    name: str
+    path: str
+    old: str
+    new: str
+    claims: tuple[str, ...]
+    mistake: str
+    kind: str = "kernel"
+
+
+SK = "simulators/_gaussian_kernels.py"
+
+SOURCE_MUTANTS: tuple[SourceMutant, ...] = (
+    SourceMutant("kernel_chisquare_df_n", SK, "    k = n - 1.0\n    b, cc = chisquare_consts(k)\n    inv_div",
+                 "    k = n * 1.0\n    b, cc = chisquare_consts(k)\n    inv_div", ("gauss.alpha_law",),
+                 "the exact 1-D chain draws χ² with n degrees of freedom for n − 1"),
+    SourceMutant("kernel_mean_walk_sigma_t", SK, "acc += s_prev * M[r, t] * inv_sqrt_n",
+                 "acc += S[r, t] * M[r, t] * inv_sqrt_n", ("gauss.mean_random_walk", "gauss.exact_equals_samples"),
+                 "the exact mean walk steps with σ_t instead of σ_{t−1} (an index slip in the fused loop)"),
+    SourceMutant("kernel_literal_scatter_about_old_mean", SK, "d = buf[i] - zbar\n", "d = buf[i]\n",
+                 ("gauss.exact_equals_samples",),
+                 "the literal 1-D loop takes the scatter about the previous mean, not the sample mean"),
+    SourceMutant("kernel_mixed_no_between_term", "simulators/_mixing_kernels.py",
+                 "    ss = ssr + ssy + d * d * (n * m / N)\n            lt = 0.5 * math.log(ss / divisor)\n            L[r, t] = lt\n            M[r, t] = mu\n\n\n@njit(cache=True, nogil=True)\ndef replace_samples",
+                 "    ss = ssr + ssy\n            lt = 0.5 * math.log(ss / divisor)\n            L[r, t] = lt\n            M[r, t] = mu\n\n\n@njit(cache=True, nogil=True)\ndef replace_samples",
+                 ("mixing.replace_moments", "mixing.exact_equals_samples"),
+                 "the exact mixed chain pools the scatters without the between-group term n m/N (ȳ − x̄)²"),
+    SourceMutant("kernel_luce_normaliser_short", "simulators/_curation_kernels.py",
+                 "        for k in range(Ki):\n            S += wt[cand[k]]\n        if S > 0.0:",
+                 "        for k in range(Ki - 1):\n            S += wt[cand[k]]\n        if S > 0.0:",
+                 ("curation.luce_histogram", "curation.exact_equals_luce"),
+                 "the literal Luce choice normalises over K − 1 of the K candidates"),
+    SourceMutant("kernel_population_shares_swapped", "simulators/_curation_kernels.py",
+                 "out[x] = (p_ref[x] + lam * out[x]) * c", "out[x] = (lam * p_ref[x] + out[x]) * c",
+                 ("curation.thm23_reward_with_real", "curation.mixed_fixed_point_inf"),
+                 "the mixed population step with the real and curated shares swapped"),
+    SourceMutant("kernel_mixnd_between_weight", "simulators/_mixing_nd_kernels.py", "w = P * m / P2\n",
+                 "w = m / P2\n", ("mixing.replace_moments", "mixing.exact_equals_samples"),
+                 "the d-dimensional exact chain weights the between-group scatter by m/N for n m/N"),
+    SourceMutant("kernel_regression_accumulate_step", "simulators/_regression_kernels.py",
+                 "a = sigma / (n + 1.0) if accumulate else sigma", "a = sigma / (n + 2.0) if accumulate else sigma",
+                 ("stability.regression_replace_accumulate",),
+                 "the exact accumulate regression shrinks round n's step by 1/(n + 1) for 1/n (an index slip)"),
+    SourceMutant("kernel_laplace_power_K", "theory/_curation_kernels.py", "    Km1 = K - 1.0\n",
+                 "    Km1 = K * 1.0\n", ("curation.h_exact",),
+                 "the Laplace quadrature of H^K raises φ to the power K instead of K − 1"),
+)
+
+
+def get_mutant(name: str):
+    """The mutant called ``name``, in :data:`MUTANTS` or :data:`SOURCE_MUTANTS`."""
+    for m in MUTANTS + SOURCE_MUTANTS:
         if m.name == name:
             return m
-    raise ValueError(f"mutant must be one of {', '.join(m.name for m in MUTANTS)}; got {name!r}")
+    names = ", ".join(m.name for m in MUTANTS + SOURCE_MUTANTS)
+    raise ValueError(f"mutant must be one of {names}; got {name!r}")
+
+
+_SUBPACKAGES = ("theory", "simulators", "analysis", "paper_figures", "benchmarks")
+
+
+def _package_copy(dest: str) -> str:
+    """Copy the installed ``selfconsume`` (its folder and every mapped subpackage folder) to ``dest``
+    in the installed layout; returns the folder to put first on ``sys.path``."""
+    import importlib.util
+
+    import selfconsume
+
+    root = os.path.join(dest, "site")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc")
+    shutil.copytree(os.path.dirname(selfconsume.__file__), os.path.join(root, "selfconsume"), ignore=ignore)
+    for sub in _SUBPACKAGES:
+        spec = importlib.util.find_spec(f"selfconsume.{sub}")
+        target = os.path.join(root, "selfconsume", sub)
+        if spec is not None and spec.submodule_search_locations and not os.path.exists(target):
+            shutil.copytree(list(spec.submodule_search_locations)[0], target, ignore=ignore)
+    return root
+
+
+def _apply(root: str, mutant: SourceMutant) -> None:
+    path = os.path.join(root, "selfconsume", mutant.path)
+    with open(path, encoding="utf-8") as fh:
+        src = fh.read()
+    count = src.count(mutant.old)
+    if count != 1:
+        raise ValueError(f"source mutant {mutant.name!r}: {mutant.path} holds its old text {count} times, not once")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(src.replace(mutant.old, mutant.new))
+
+
+_CHILD = """
+import json, sys
+sys.path.insert(0, {root!r})
+import selfconsume
+assert selfconsume.__file__.startswith({root!r}), selfconsume.__file__
+from selfconsume.analysis.claims import get_claim, run_claim
+out = []
+for cid in {claims!r}:
+    r = run_claim(get_claim(cid), {budget!r}, seed={seed!r})
+    bad = r.error or next((x.quantity for x in r.rows if not x.passed), "")
+    out.append([cid, bool(r.passed), bad])
+print("SELFTEST-RESULT " + json.dumps(out))
+"""
+
+
+def run_source_mutant(mutant: SourceMutant | None, claims=None, *, budget="quick", seed=0, timeout=600) -> dict:
+    """Plant ``mutant`` in a private copy of the package and run its claims in a child process.
+
+    ``mutant=None`` runs the unedited copy (the control: its claims must pass there). A child that
+    fails before reporting (import error, timeout) gives ``caught=False`` with the reason in ``why``.
+    """
+    claims = tuple(claims or mutant.claims)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="selfconsume-selftest-") as tmp:
+        root = _package_copy(tmp)
+        if mutant is not None:
+            _apply(root, mutant)
+        env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(tmp, "numba"))
+        env.pop("PYTHONPATH", None)
+        code = _CHILD.format(root=root, claims=list(claims), budget=budget, seed=seed)
+        try:
+            proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                                  cwd=tmp, timeout=timeout)
+            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("SELFTEST-RESULT ")), None)
+            if line is None:
+                tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+                results, error = [], f"child failed (exit {proc.returncode}): {tail[0][:200]}"
+            else:
+                results, error = json.loads(line.split(" ", 1)[1]), None
+        except subprocess.TimeoutExpired:
+            results, error = [], f"child timed out after {timeout} s"
+    caught_by = [cid for cid, ok, _ in results if not ok]
+    why = error or "; ".join(f"{cid}: {bad}" for cid, ok, bad in results if not ok)
+    name = mutant.name if mutant is not None else "(control: no edit)"
+    return {"mutant": name, "kind": "kernel", "target": mutant.path if mutant else "",
+            "mistake": mutant.mistake if mutant else "none", "claims": ", ".join(claims),
+            "caught": bool(caught_by) and error is None, "caught_by": ", ".join(caught_by),
+            "why": why[:300], "holders": 0, "seconds": time.perf_counter() - t0, "error": error}
 
 
 def _resolve(target: str):
@@ -372,13 +523,18 @@ def run_mutant(mutant: Mutant, *, budget="quick", seed=0, workers=None) -> dict:
                     for r in results if not r.passed)
     return {"mutant": mutant.name, "kind": mutant.kind, "target": mutant.target, "mistake": mutant.mistake,
             "claims": ", ".join(mutant.claims), "caught": bool(caught_by), "caught_by": ", ".join(caught_by),
-            "why": why[:300], "holders": holders, "seconds": time.perf_counter() - t0}
+            "why": why[:300], "holders": holders, "seconds": time.perf_counter() - t0, "error": None}
 
 
-def run_selftest(names=None, *, budget="quick", seed=0, workers=None, progress=False) -> pd.DataFrame:
-    """Plant each mutant in turn (all, or ``names``); a table with one row per mutant. Interrupting
-    keeps the rows finished so far (``df.attrs["interrupted"]``)."""
-    mutants = MUTANTS if names is None else tuple(get_mutant(n) for n in names)
+def run_selftest(names=None, *, budget="quick", seed=0, workers=None, progress=False,
+                 source=False) -> pd.DataFrame:
+    """Plant each mutant in turn (those of :data:`MUTANTS`, with ``source=True`` also those of
+    :data:`SOURCE_MUTANTS`; or the ones in ``names``); a table with one row per mutant.
+    Interrupting keeps the rows finished so far (``df.attrs["interrupted"]``)."""
+    if names is None:
+        mutants = MUTANTS + (SOURCE_MUTANTS if source else ())
+    else:
+        mutants = tuple(get_mutant(n) for n in names)
     rows, interrupted = [], False
     bar = None
     if progress:
@@ -387,7 +543,10 @@ def run_selftest(names=None, *, budget="quick", seed=0, workers=None, progress=F
         bar = tqdm(total=len(mutants), desc="selftest", unit="mutant")
     try:
         for m in mutants:
-            rows.append(run_mutant(m, budget=budget, seed=seed, workers=workers))
+            if isinstance(m, SourceMutant):
+                rows.append(run_source_mutant(m, budget=budget, seed=seed))
+            else:
+                rows.append(run_mutant(m, budget=budget, seed=seed, workers=workers))
             if bar is not None:
                 bar.update(1)
     except KeyboardInterrupt:

@@ -191,41 +191,48 @@ def _worst_row(r: ClaimResult) -> str:
 
 
 def verify(claims=None, *, budget: str = "quick", seed: int = 0, progress: bool = False, workers=None,
-           out_dir=None, echo=None, backend: str = "numpy") -> VerifyReport:
+           out_dir=None, echo=None, backend: str = "numpy", jobs: int = 1) -> VerifyReport:
     """Run claims (all of ``backend`` by default) and return a :class:`VerifyReport`.
 
     ``backend="torch"`` runs the torch adapter's claims (``torch.*``; needs torch, see the
     README) and writes ``verify_torch.md``/``.json``.
 
-    Claims run one after another; each finished result is kept, so a ``KeyboardInterrupt``
-    returns (and writes, when ``out_dir`` is given) a partial report instead of losing it.
-    ``echo``: optional callable receiving one line per finished claim.
+    ``jobs``: processes. With 1 (the default) the claims run one after another in this process.
+    With more, each area of claims (``gauss``, ``mixing``, ...) goes to the next free child
+    process (spawned; each with ``workers`` threads, by default its share of the cores), so the
+    Numba compilation of a fresh install — most of a cold run — is shared out too. Every claim
+    draws from its own stream of ``seed``, so the numbers do not depend on ``jobs`` or ``workers``.
+
+    Each finished result is kept, so a ``KeyboardInterrupt`` returns (and writes, when
+    ``out_dir`` is given) a partial report instead of losing it. ``echo``: optional callable
+    receiving one line per finished claim.
     """
     from .claims import load_backend
+    from selfconsume._validation import check_int
 
+    jobs = check_int("jobs", jobs, min_value=1)
     load_backend(backend)
     selected = (list_claims(backend=backend) if claims is None
                 else [c if not isinstance(c, str) else get_claim(c) for c in claims])
-    results: list[ClaimResult] = []
-    interrupted = False
     t0 = time.perf_counter()
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(selected), desc="verify", unit="claim")
+
+    def finished(res):
+        if echo is not None:
+            echo(f"{res.verdict:<5} {res.claim.id} ({res.seconds:.2f} s)")
+        if bar is not None:
+            bar.set_postfix_str(res.claim.id)
+            bar.update(1)
+
     try:
-        for c in selected:
-            if bar is not None:
-                bar.set_postfix_str(c.id)
-            res = run_claim(c, budget=budget, seed=seed, workers=workers)
-            results.append(res)
-            if echo is not None:
-                echo(f"{res.verdict:<5} {c.id} ({res.seconds:.2f} s)")
-            if bar is not None:
-                bar.update(1)
-    except KeyboardInterrupt:
-        interrupted = True
+        if jobs == 1 or len(selected) < 2:
+            results, interrupted = _run_serial(selected, budget, seed, workers, finished)
+        else:
+            results, interrupted = _run_processes(selected, budget, seed, workers, backend, jobs, finished)
     finally:
         if bar is not None:
             bar.close()
@@ -233,6 +240,101 @@ def verify(claims=None, *, budget: str = "quick", seed: int = 0, progress: bool 
     if out_dir is not None:
         rep.write(out_dir)
     return rep
+
+
+def _run_serial(selected, budget, seed, workers, finished):
+    results = []
+    try:
+        for c in selected:
+            res = run_claim(c, budget=budget, seed=seed, workers=workers)
+            results.append(res)
+            finished(res)
+    except KeyboardInterrupt:
+        return results, True
+    return results, False
+
+
+_CHILD_QUEUE = None
+
+
+def _child_init(queue):
+    global _CHILD_QUEUE
+    _CHILD_QUEUE = queue
+
+
+def _child_run(ids, budget, seed, workers, backend):
+    """In a child process: run the claims ``ids`` in order, sending each result as it finishes."""
+    from .claims import load_backend
+
+    load_backend(backend)
+    for cid in ids:
+        res = run_claim(get_claim(cid), budget=budget, seed=seed, workers=workers)
+        _CHILD_QUEUE.put((cid, res.rows, res.seconds, res.error))
+    return len(ids)
+
+
+def _run_processes(selected, budget, seed, workers, backend, jobs, finished):
+    """The claims by area on ``jobs`` spawned processes; results in the order of ``selected``."""
+    import multiprocessing as mp
+    import os
+    import queue as queue_mod
+    from concurrent.futures import ProcessPoolExecutor
+
+    areas: dict[str, list[str]] = {}
+    for c in selected:
+        areas.setdefault(c.id.split(".")[0], []).append(c.id)
+    jobs = min(jobs, len(areas))
+    if workers is None:
+        workers = max(1, (os.cpu_count() or 1) // jobs)
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    done: dict[str, ClaimResult] = {}
+    interrupted = False
+    ex = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_child_init, initargs=(q,))
+    futures = {ex.submit(_child_run, ids, budget, seed, workers, backend): ids for ids in areas.values()}
+
+    def take(item):
+        cid, rows, secs, err = item
+        res = ClaimResult(get_claim(cid), budget, seed, tuple(rows), secs, err)
+        done[cid] = res
+        finished(res)
+
+    try:
+        while len(done) < len(selected):
+            try:
+                take(q.get(timeout=0.2))
+                continue
+            except queue_mod.Empty:
+                pass
+            for f, ids in futures.items():  # a child that died or raised: its unfinished claims are errors
+                if f.done() and f.exception() is not None and any(i not in done for i in ids):
+                    while True:  # what it sent before dying is kept
+                        try:
+                            take(q.get_nowait())
+                        except queue_mod.Empty:
+                            break
+                    for i in ids:
+                        if i not in done:
+                            res = ClaimResult(get_claim(i), budget, seed, (), 0.0,
+                                              f"child process failed: {type(f.exception()).__name__}: {f.exception()}")
+                            done[i] = res
+                            finished(res)
+    except KeyboardInterrupt:
+        interrupted = True
+        while True:
+            try:
+                take(q.get(timeout=0.5))
+            except (queue_mod.Empty, KeyboardInterrupt):
+                break
+    finally:
+        if interrupted:  # stop the children now (a terminal's Ctrl-C reaches them too; a kill may not)
+            procs = list((getattr(ex, "_processes", None) or {}).values())
+            ex.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                proc.terminate()
+        else:
+            ex.shutdown(wait=True)
+    return [done[c.id] for c in selected if c.id in done], interrupted
 
 
 def claims_table_markdown() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -19,8 +20,11 @@ def _cmd_verify(args) -> int:
             return 0
         claims = args.claim or None
         quiet = args.quiet
+        jobs = args.jobs
+        if jobs is None:  # two processes share a cold start's compilation; torch claims stay in one
+            jobs = min(2, os.cpu_count() or 1) if args.backend == "numpy" and not claims else 1
         rep = verify(claims, budget=args.budget, seed=args.seed, progress=not quiet, workers=args.workers,
-                     out_dir=args.out, echo=None, backend=args.backend)
+                     out_dir=args.out, echo=None, backend=args.backend, jobs=jobs)
     except ImportError as exc:  # --backend torch without torch: say how to install it
         print(f"selfconsume verify --backend {args.backend}: {exc}", file=sys.stderr)
         return 2
@@ -95,30 +99,40 @@ def _cmd_bench(args) -> int:
 
 
 def _cmd_selftest(args) -> int:
-    from selfconsume.analysis._selftest import MUTANTS, get_mutant, run_selftest
+    from selfconsume.analysis._selftest import MUTANTS, SOURCE_MUTANTS, get_mutant, run_selftest
 
     if args.list:
-        for m in MUTANTS:
-            print(f"{m.name:<34} {m.kind:<9} {m.mistake}  [claims: {', '.join(m.claims)}]")
+        for m in MUTANTS + SOURCE_MUTANTS:
+            print(f"{m.name:<38} {m.kind:<9} {m.mistake}  [claims: {', '.join(m.claims)}]")
         return 0
     try:
         names = [get_mutant(n).name for n in args.mutant] if args.mutant else None
     except ValueError as exc:
         print(f"selfconsume selftest: {exc}", file=sys.stderr)
         return 2
-    df = run_selftest(names, budget=args.budget, seed=args.seed, progress=not args.quiet)
+    df = run_selftest(names, budget=args.budget, seed=args.seed, progress=not args.quiet, source=args.source)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "selftest.csv", index=False)
     caught = int(df["caught"].sum()) if len(df) else 0
     for _, r in df.iterrows():
         mark = "caught  " if r["caught"] else "SURVIVED"
-        print(f"{mark} {r['mutant']:<34} {r['seconds']:6.2f} s  {r['caught_by'] or r['mistake']}")
+        print(f"{mark} {r['mutant']:<38} {r['seconds']:6.2f} s  {r['caught_by'] or r.get('error') or r['mistake']}")
     tail = " (INTERRUPTED: partial)" if df.attrs.get("interrupted") else ""
     print(f"score: {caught}/{len(df)} mutants caught{tail}; table: {out / 'selftest.csv'}")
     if df.attrs.get("interrupted"):
         return 130
     return 0 if caught == len(df) else 1
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="quick (default, < 60 s on 2 cores) or full (more replicates)")
     v.add_argument("--seed", type=int, default=0, help="master seed (each claim derives its own stream)")
     v.add_argument("--workers", type=int, default=None, help="threads (results do not depend on it)")
+    v.add_argument("--jobs", type=_positive_int, default=None,
+                   help="processes, one area of claims at a time each (default: 2 on 2+ cores for the whole "
+                        "numpy run, else 1; results do not depend on it)")
     v.add_argument("--out", default="reports", help="report folder (default: reports/)")
     v.add_argument("--backend", choices=("numpy", "torch"), default="numpy",
                    help="numpy (default): the toolkit's simulators; torch: the torch adapter's claims (needs torch)")
@@ -150,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("selftest", help="plant plausible mistakes one at a time; report which verify catches")
     t.add_argument("--mutant", action="append", metavar="NAME", help="only this mutant (repeatable)")
     t.add_argument("--list", action="store_true", help="list the mutants and exit")
+    t.add_argument("--source", action="store_true",
+                   help="also plant the mistakes inside the Numba kernels (each in a copy of the package, "
+                        "compiled in a child process: about 10 s per mutant)")
     t.add_argument("--budget", choices=("quick", "full"), default="quick")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", default="reports", help="report folder (default: reports/)")

@@ -186,3 +186,24 @@ def test_registration_order_does_not_depend_on_what_is_imported_first():
     outs = {subprocess.run([sys.executable, "-c", code.format(first=f)], capture_output=True, text=True,
                            check=True).stdout for f in ("curation", "stability")}
     assert outs == {" ".join(_catalogue_ids_in_source_order()) + "\n"}
+
+
+def test_verify_on_processes_gives_the_serial_numbers(tmp_path):
+    # two areas on two spawned processes: same rows, same order, as one process (each claim has its own stream)
+    ids = ["mixing.accumulate_pi2_6", "curation.thm24_kl_bound", "curation.thm23_reward_with_real"]
+    serial = verify(ids, seed=3)
+    lines = []
+    par = verify(ids, seed=3, jobs=2, echo=lines.append)
+    assert [r.claim.id for r in par.results] == ids and len(lines) == 3
+    for a, b in zip(serial.results, par.results):
+        assert a.claim is b.claim and a.error is None and b.error is None
+        assert [(x.quantity, x.predicted, x.measured, x.passed) for x in a.rows] == \
+               [(x.quantity, x.predicted, x.measured, x.passed) for x in b.rows]
+    with pytest.raises(ValueError, match="jobs"):
+        verify(ids, jobs=0)
+
+
+def test_verify_cli_refuses_bad_jobs(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", "--jobs", "0"])
+    assert exc.value.code == 2 and "--jobs" in capsys.readouterr().err

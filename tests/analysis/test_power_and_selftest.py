@@ -11,7 +11,8 @@ from selfconsume import theory as th
 from selfconsume.analysis import get_claim, list_claims
 from selfconsume.analysis._coverage import claim_checks, public_theory_functions, theory_coverage, theory_dependencies
 from selfconsume.analysis._registry import Comparison, finish, minimal_detectable_effect
-from selfconsume.analysis._selftest import MUTANTS, get_mutant, plant, run_selftest
+from selfconsume.analysis._selftest import (MUTANTS, SOURCE_MUTANTS, _package_copy, get_mutant, plant,
+                                            run_selftest, run_source_mutant)
 
 
 def test_mde_of_a_statistical_row():
@@ -49,13 +50,31 @@ def test_coverage_follows_the_theory_dependencies():
 
 
 def test_the_mutant_list():
-    names = [m.name for m in MUTANTS]
-    assert len(names) >= 30 and len(set(names)) == len(names)
-    for m in MUTANTS:
+    names = [m.name for m in MUTANTS + SOURCE_MUTANTS]
+    assert len(MUTANTS) >= 30 and len(SOURCE_MUTANTS) >= 5 and len(set(names)) == len(names)
+    for m in MUTANTS + SOURCE_MUTANTS:
         for c in m.claims:
             get_claim(c)  # every claim named exists
     with pytest.raises(ValueError, match="mutant must be one of"):
         get_mutant("nope")
+
+
+def test_every_source_mutant_edits_exactly_one_place(tmp_path):
+    # a kernel edited since the list was written must not turn a mutant into a silent no-op
+    root = _package_copy(str(tmp_path))
+    for m in SOURCE_MUTANTS:
+        src = (tmp_path / root / "selfconsume" / m.path).read_text(encoding="utf-8")
+        assert src.count(m.old) == 1, m.name
+        assert m.new != m.old
+
+
+def test_a_kernel_source_mutant_is_caught_and_its_control_passes():
+    # the child imports the edited copy (not the installed package): the control must pass there
+    m = get_mutant("kernel_chisquare_df_n")
+    control = run_source_mutant(None, m.claims)
+    assert control["error"] is None and not control["caught"], control
+    row = run_source_mutant(m)
+    assert row["error"] is None and row["caught"], row
 
 
 def test_plant_replaces_everywhere_and_restores():
