@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import time
 import zlib
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+
+from selfconsume._validation import check_int
 
 from ._stats import z_bonferroni
 
@@ -41,6 +44,9 @@ __all__ = [
 
 BUDGETS = ("quick", "full")
 _RELATIONS = ("==", ">=", "<=")
+#: A claim id: ``<area>.<name>``; the area in lowercase letters, digits and underscores, the name
+#: in letters, digits and underscores (``gauss.alpha_law``, ``curation.large_K``).
+_ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*\.[A-Za-z0-9_]+")
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,21 @@ class Comparison:
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))):
                 raise TypeError(f"Comparison {self.quantity!r}: {name} must be a real number; got {v!r}")
+        if not isinstance(self.quantity, str):
+            raise TypeError(f"Comparison quantity must be a str; got {self.quantity!r}")
+        if not isinstance(self.note, str):
+            raise TypeError(f"Comparison {self.quantity!r}: note must be a str; got {self.note!r}")
+        for name in ("se", "tol"):  # NaN stays allowed: like a NaN measurement, it is never a pass
+            v = getattr(self, name)
+            if v is not None and v < 0:
+                raise ValueError(f"Comparison {self.quantity!r}: {name} must be >= 0; got {v!r}")
+        if self.ci is not None:
+            ci = self.ci
+            if (not isinstance(ci, (tuple, list, np.ndarray)) or len(ci) != 2
+                    or any(isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) for v in ci)):
+                raise TypeError(f"Comparison {self.quantity!r}: ci must be a pair (low, high) of real numbers; got {ci!r}")
+            if ci[0] > ci[1]:
+                raise ValueError(f"Comparison {self.quantity!r}: ci must have low <= high; got {tuple(ci)!r}")
 
 
 @dataclass(frozen=True)
@@ -140,6 +161,14 @@ class Claim:
     check: Callable[[CheckContext], list]
     tags: tuple[str, ...] = ()
 
+    def __post_init__(self):
+        _check_metadata(self.id, self.title, self.source, self.statement, self.assumptions, self.tags)
+        if not callable(self.check):
+            raise TypeError(f"claim {self.id!r}: check must be callable, check(ctx) -> list of Comparison; "
+                            f"got {self.check!r}")
+        if not isinstance(self.assumptions, tuple) or not isinstance(self.tags, tuple):
+            raise TypeError(f"claim {self.id!r}: assumptions and tags must be tuples of str")
+
     def run(self, budget: str = "quick", *, seed: int = 0, progress: bool = False, workers=None) -> "ClaimResult":
         return run_check(self, budget=budget, seed=seed, progress=progress, workers=workers)
 
@@ -186,8 +215,33 @@ class ClaimResult:
 _REGISTRY: dict[str, Claim] = {}
 
 
+def _check_metadata(id, title, source, statement, assumptions, tags) -> None:
+    """Raise unless the fields of a claim are well formed (see :class:`Claim`)."""
+    if not isinstance(id, str):
+        raise TypeError(f"id must be a str of the form '<area>.<name>' (e.g. 'gauss.alpha_law'); got {id!r}")
+    if not _ID_PATTERN.fullmatch(id):
+        raise ValueError(f"id must be of the form '<area>.<name>' (e.g. 'gauss.alpha_law': letters, digits "
+                         f"and _, a lowercase area, one dot); got {id!r}")
+    for name, value in (("title", title), ("source", source), ("statement", statement)):
+        if not isinstance(value, str):
+            raise TypeError(f"claim {id!r}: {name} must be a non-empty str; got {value!r}")
+        if not value.strip():
+            raise ValueError(f"claim {id!r}: {name} must be a non-empty str; got {value!r}")
+    for name, value in (("assumptions", assumptions), ("tags", tags)):
+        if isinstance(value, str) or not isinstance(value, (tuple, list)) or not all(isinstance(v, str) for v in value):
+            raise TypeError(f"claim {id!r}: {name} must be a tuple of str; got {value!r}")
+
+
 def register_claim(*, id: str, title: str, source: str, statement: str, assumptions=(), tags=()):
-    """Decorator registering ``check`` as the check of a new claim; returns the :class:`Claim`."""
+    """Decorator registering ``check`` as the check of a new claim; returns the :class:`Claim`.
+
+    ``id``: ``<area>.<name>``, unique; ``title``, ``source``, ``statement``: non-empty str;
+    ``assumptions``, ``tags``: tuples (or lists) of str; ``check``: a callable. Checked here,
+    when the decorator is made, and again when it is applied.
+    """
+    _check_metadata(id, title, source, statement, assumptions, tags)
+    if id in _REGISTRY:
+        raise ValueError(f"claim id {id!r} is already registered")
 
     def deco(check):
         if id in _REGISTRY:
@@ -217,6 +271,9 @@ def run_check(claim: Claim, budget: str = "quick", *, seed: int = 0, progress: b
         raise TypeError(f"claim must be a Claim (look one up with get_claim); got {claim!r}")
     if budget not in BUDGETS:
         raise ValueError(f"budget must be one of {BUDGETS}; got {budget!r}")
+    seed = check_int("seed", seed, min_value=0)
+    if workers is not None:
+        workers = check_int("workers", workers, min_value=1)
     ctx = CheckContext(budget=budget, rng=np.random.default_rng(claim_seed(seed, claim.id)),
                        progress=progress, workers=workers)
     t0 = time.perf_counter()

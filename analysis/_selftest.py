@@ -380,8 +380,8 @@ SOURCE_MUTANTS: tuple[SourceMutant, ...] = (
                  "a = sigma / (n + 1.0) if accumulate else sigma", "a = sigma / (n + 2.0) if accumulate else sigma",
                  ("stability.regression_replace_accumulate",),
                  "the exact accumulate regression shrinks round n's step by 1/(n + 1) for 1/n (an index slip)"),
-    SourceMutant("kernel_laplace_power_K", "theory/_curation_kernels.py", "    Km1 = K - 1.0\n",
-                 "    Km1 = K * 1.0\n", ("curation.h_exact",),
+    SourceMutant("kernel_laplace_power_K", "theory/_curation_kernels.py", "    Km1 = K - 1.0\n    h = H_STEP\n",
+                 "    Km1 = K * 1.0\n    h = H_STEP\n", ("curation.h_exact",),
                  "the Laplace quadrature of H^K raises φ to the power K instead of K − 1"),
 )
 

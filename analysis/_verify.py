@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import platform
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +36,8 @@ class VerifyReport:
 
     @property
     def passed(self) -> bool:
-        return not self.interrupted and all(r.passed for r in self.results)
+        """Every claim passed, the run was not interrupted, and there was at least one claim."""
+        return not self.interrupted and len(self.results) > 0 and all(r.passed for r in self.results)
 
     def summary_frame(self) -> pd.DataFrame:
         return pd.DataFrame([r.summary() for r in self.results])
@@ -143,12 +148,64 @@ class VerifyReport:
         return "verify" if self.backend == "numpy" else f"verify_{self.backend}"
 
     def write(self, out_dir) -> tuple[Path, Path]:
+        """Write ``<stem>.md`` and ``<stem>.json`` into ``out_dir``, each atomically (a reader, or an
+        interrupted write, sees the old file or the new one, never half of one)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         md, js = out / f"{self.stem}.md", out / f"{self.stem}.json"
-        md.write_text(self.to_markdown())
-        js.write_text(json.dumps(self.to_json(), indent=2))
+        _write_atomic(md, self.to_markdown())
+        _write_atomic(js, json.dumps(self.to_json(), indent=2))
         return md, js
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """``path.write_text(text)`` through a temporary file in the same folder and ``os.replace``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def check_out_dir(out_dir, name: str = "out_dir") -> Path:
+    """``out_dir`` as a Path, once it is known to be a folder this process can create and write.
+
+    Creates the folder (and its parents) and a temporary file in it, so that a report is not lost
+    after a long run because of a bad path; raises ``ValueError`` naming ``name`` otherwise.
+    """
+    if not isinstance(out_dir, (str, os.PathLike)) or not str(out_dir):
+        raise TypeError(f"{name} must be a path to a folder (str or os.PathLike); got {out_dir!r}")
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test.{os.getpid()}.{threading.get_ident()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = "it is an existing file" if out.exists() and not out.is_dir() else (exc.strerror or str(exc))
+        raise ValueError(f"{name} must be a folder that can be created and written; {str(out)!r} cannot: "
+                         f"{reason}") from None
+    return out
+
+
+@contextlib.contextmanager
+def sigint_ignored(active: bool = True):
+    """Ignore SIGINT (Ctrl-C) inside the block, restoring the previous handler after it.
+
+    Used once a run has been interrupted: a second Ctrl-C must not lose the partial report while
+    it is written. A no-op when not ``active`` or off the main thread (where handlers cannot be set).
+    """
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old if old is not None else signal.default_int_handler)
 
 
 def markdown_cell(text: str) -> str:
@@ -204,16 +261,48 @@ def verify(claims=None, *, budget: str = "quick", seed: int = 0, progress: bool 
     draws from its own stream of ``seed``, so the numbers do not depend on ``jobs`` or ``workers``.
 
     Each finished result is kept, so a ``KeyboardInterrupt`` returns (and writes, when
-    ``out_dir`` is given) a partial report instead of losing it. ``echo``: optional callable
-    receiving one line per finished claim.
+    ``out_dir`` is given) a partial report instead of losing it; while that report is written, a
+    second Ctrl-C is ignored. ``echo``: optional callable receiving one line per finished claim.
+
+    ``claims``: ids or :class:`Claim` objects (a single id is one claim), each at most once; an
+    empty selection is an error. ``out_dir`` is checked (created, and a file written in it)
+    before any claim runs.
     """
     from .claims import load_backend
-    from selfconsume._validation import check_int
+    from ._registry import BUDGETS, Claim
+    from selfconsume._validation import check_choice, check_int
 
     jobs = check_int("jobs", jobs, min_value=1)
+    budget = check_choice("budget", budget, BUDGETS)
+    seed = check_int("seed", seed, min_value=0)
+    if workers is not None:
+        workers = check_int("workers", workers, min_value=1)
+    if echo is not None and not callable(echo):
+        raise TypeError(f"echo must be a callable taking one line, or None; got {echo!r}")
     load_backend(backend)
-    selected = (list_claims(backend=backend) if claims is None
-                else [c if not isinstance(c, str) else get_claim(c) for c in claims])
+    if claims is None:
+        selected = list_claims(backend=backend)
+    else:
+        if isinstance(claims, (str, Claim)):
+            claims = [claims]
+        try:
+            claims = list(claims)
+        except TypeError:
+            raise TypeError(f"claims must be a list of claim ids or Claim objects, or None (all); "
+                            f"got {claims!r}") from None
+        for c in claims:
+            if not isinstance(c, (str, Claim)):
+                raise TypeError(f"claims must hold claim ids (str) or Claim objects; got {c!r}")
+        selected = [c if not isinstance(c, str) else get_claim(c) for c in claims]
+        ids = [c.id for c in selected]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"claims must name each claim at most once; repeated: {', '.join(repeated)}")
+    if not selected:
+        raise ValueError(f"claims must select at least one claim (ids from list_claims(backend={backend!r})); "
+                         f"got an empty selection")
+    if out_dir is not None:
+        out_dir = check_out_dir(out_dir)
     t0 = time.perf_counter()
     bar = None
     if progress:
@@ -233,12 +322,16 @@ def verify(claims=None, *, budget: str = "quick", seed: int = 0, progress: bool 
             results, interrupted = _run_serial(selected, budget, seed, workers, finished)
         else:
             results, interrupted = _run_processes(selected, budget, seed, workers, backend, jobs, finished)
-    finally:
+    except BaseException:
         if bar is not None:
             bar.close()
-    rep = VerifyReport(tuple(results), budget, seed, time.perf_counter() - t0, interrupted, backend)
-    if out_dir is not None:
-        rep.write(out_dir)
+        raise
+    with sigint_ignored(interrupted):  # after a first Ctrl-C, a second one must not lose the partial report
+        if bar is not None:
+            bar.close()
+        rep = VerifyReport(tuple(results), budget, seed, time.perf_counter() - t0, interrupted, backend)
+        if out_dir is not None:
+            rep.write(out_dir)
     return rep
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -41,15 +42,31 @@ def block_reps(work_per_rep: float, *, target: float = 2.0**16, lo: int = 8, hi:
     return int(min(max(2**k, lo), hi))
 
 
+_RNG_KINDS = "None, an int seed >= 0, a numpy SeedSequence, BitGenerator, Generator or RandomState"
+
+
 def as_generator(rng) -> np.random.Generator:
-    """Normalise ``rng`` (None, int, SeedSequence, BitGenerator or Generator) once (SPEC 7)."""
+    """Normalise ``rng`` (None, int seed ≥ 0, SeedSequence, BitGenerator, Generator or legacy
+    RandomState) once (SPEC 7).
+
+    Replicate blocks spawn child streams, which needs a ``SeedSequence`` behind the generator:
+    a legacy ``RandomState`` (or a Generator built on a bit generator without one) is turned into
+    a fresh Generator seeded by 128 bits drawn from it — deterministic given its state, and it
+    advances that state, as drawing from it would.
+    """
+    if isinstance(rng, (bool, np.bool_)):
+        raise TypeError(f"rng must be {_RNG_KINDS}; got {rng!r}")
+    if isinstance(rng, numbers.Integral) and rng < 0:
+        raise ValueError(f"rng must be {_RNG_KINDS}; a seed must be >= 0, got {rng!r}")
+    if isinstance(rng, np.random.RandomState):
+        return np.random.default_rng(np.random.SeedSequence(rng.randint(0, 2**32, size=4, dtype=np.uint64)))
     try:
-        return np.random.default_rng(rng)
+        gen = np.random.default_rng(rng)
     except (TypeError, ValueError) as exc:
-        raise TypeError(
-            "rng must be None, an int seed, a numpy SeedSequence, BitGenerator or Generator; "
-            f"got {rng!r}"
-        ) from exc
+        raise TypeError(f"rng must be {_RNG_KINDS}; got {rng!r}") from exc
+    if not isinstance(getattr(gen.bit_generator, "seed_seq", None), np.random.SeedSequence):
+        gen = np.random.default_rng(np.random.SeedSequence(gen.integers(0, 2**32, size=4, dtype=np.uint64)))
+    return gen
 
 
 def seed_info(gen: np.random.Generator) -> dict:

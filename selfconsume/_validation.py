@@ -22,6 +22,9 @@ __all__ = [
     "check_lam",
     "check_named",
     "check_points",
+    "check_memory",
+    "check_interval",
+    "hashable_cache",
 ]
 
 
@@ -161,6 +164,38 @@ def check_probability_vector(name: str, value, *, atol: float = 1e-9) -> np.ndar
     return p / s
 
 
+def _physical_memory() -> int:
+    """Bytes of physical memory (0 when the platform does not say)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
+def check_memory(what: str, n_values, *, names: str, itemsize: int = 8) -> None:
+    """Refuse a request whose arrays would need more than this machine's physical memory.
+
+    ``n_values``: the number of values the call must hold at once (exact integer arithmetic, so
+    10¹² × 10¹² does not overflow); ``names``: the parameters that set it, for the message.
+    Checked before anything is allocated or looped over, so an impossible size is a clear
+    ``ValueError`` instead of a hang, a ``MemoryError`` deep inside or the machine swapping.
+    """
+    need = int(n_values) * itemsize
+    have = _physical_memory()
+    if have and need > have:
+        raise ValueError(f"{names} too large: {what} needs {_bytes_text(need)}, more than this machine's "
+                         f"{_bytes_text(have)} of memory")
+
+
+def _bytes_text(b: int) -> str:
+    for unit, size in (("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
+        if b >= size:
+            return f"{b / size:.3g} {unit}"
+    return f"{b} bytes"
+
+
 def _range_text(lo, hi, *, integer: bool) -> str:
     if lo is not None and hi is not None:
         return f"in [{lo}, {hi}]"
@@ -169,3 +204,39 @@ def _range_text(lo, hi, *, integer: bool) -> str:
     if hi is not None:
         return f"<= {hi}"
     return ""
+
+
+def check_interval(name: str, value, *, allow_inf: bool = True) -> tuple[float, float]:
+    """Return ``value`` as a pair of floats ``(lo, hi)`` with ``lo < hi``, or raise naming ``name``."""
+    try:
+        lo, hi = value
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair (lo, hi) of real numbers with lo < hi; got {value!r}") from None
+    lo = check_real(f"{name}[0]", lo, allow_inf=allow_inf)
+    hi = check_real(f"{name}[1]", hi, allow_inf=allow_inf)
+    if not lo < hi:
+        raise ValueError(f"{name} must be a pair (lo, hi) with lo < hi; got {value!r}")
+    return lo, hi
+
+
+def hashable_cache(maxsize=256):
+    """``functools.lru_cache`` that lets unhashable arguments through, uncached, to the function's
+    own validation (so ``f(loc=[0, 1])`` says what ``loc`` must be, not "unhashable type: 'list'")."""
+    import functools
+
+    def deco(fn):
+        cached = functools.lru_cache(maxsize=maxsize)(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                hash((args, tuple(kwargs.items())))
+            except TypeError:
+                return fn(*args, **kwargs)
+            return cached(*args, **kwargs)
+
+        wrapper.cache_info = cached.cache_info
+        wrapper.cache_clear = cached.cache_clear
+        return wrapper
+
+    return deco

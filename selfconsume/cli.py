@@ -1,4 +1,8 @@
-"""The ``selfconsume`` command line: parses options and calls library functions."""
+"""The ``selfconsume`` command line: parses options and calls library functions.
+
+Every argument is checked before any work starts (names against the registries, output
+folders created and written to): a bad one is a usage error (exit status 2, one line).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,14 @@ __all__ = ["main"]
 
 def _cmd_verify(args) -> int:
     from selfconsume.analysis import list_claims, verify
+    from selfconsume.analysis._verify import sigint_ignored
 
     try:
         if args.list:
             for c in list_claims(backend=args.backend):
                 print(f"{c.id:<36} {c.title}  [{c.source}]")
             return 0
-        claims = args.claim or None
+        claims = list(dict.fromkeys(args.claim)) if args.claim else None  # each claim once
         quiet = args.quiet
         jobs = args.jobs
         if jobs is None:  # two processes share a cold start's compilation; torch claims stay in one
@@ -28,8 +33,9 @@ def _cmd_verify(args) -> int:
     except ImportError as exc:  # --backend torch without torch: say how to install it
         print(f"selfconsume verify --backend {args.backend}: {exc}", file=sys.stderr)
         return 2
-    print(rep.table())
-    print(f"reports: {Path(args.out) / (rep.stem + '.md')}, {Path(args.out) / (rep.stem + '.json')}")
+    with sigint_ignored(rep.interrupted):  # interrupted once: a second Ctrl-C must not cut the summary
+        print(rep.table())
+        print(f"reports: {Path(args.out) / (rep.stem + '.md')}, {Path(args.out) / (rep.stem + '.json')}")
     if rep.interrupted:
         return 130
     return 0 if rep.passed else 1
@@ -125,14 +131,83 @@ def _cmd_selftest(args) -> int:
     return 0 if caught == len(df) else 1
 
 
-def _positive_int(text: str) -> int:
+def _int_at_least(text: str, low: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {value}")
+        raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _int_at_least(text, 1)
+
+
+def _nonnegative_int(text: str) -> int:
+    return _int_at_least(text, 0)
+
+
+# Checks of the arguments that need more than their own text (registries, the file system), run
+# after parsing and before any work; a ValueError becomes a usage error of the command.
+
+def _check_out(option: str, path) -> None:
+    from selfconsume.analysis._verify import check_out_dir
+
+    try:
+        check_out_dir(path, name=option)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _check_names(option: str, given, known, what: str, *, substring: bool = False, hint: str = "") -> None:
+    """Each of ``given`` is one of ``known`` (or, with ``substring``, contained in one of them)."""
+    for name in given:
+        ok = any(name in k for k in known) if substring else name in known
+        if not ok:
+            rule = "must be contained in the name of one of" if substring else "must be one of"
+            raise ValueError(f"argument {option}: {rule} {what} ({', '.join(known)}); got {name!r}{hint}")
+
+
+def _check_verify(args) -> None:
+    if args.list:
+        return
+    if args.claim:
+        from selfconsume.analysis import list_claims
+
+        try:
+            known = [c.id for c in list_claims(backend=args.backend)]
+        except ImportError:  # --backend torch without torch: the command says how to install it
+            return
+        hint = " (torch.* claims need --backend torch)" if args.backend == "numpy" else ""
+        _check_names("--claim", args.claim, known, f"the claims of --backend {args.backend}", hint=hint)
+    _check_out("--out", args.out)
+
+
+def _check_figures(args) -> None:
+    if args.figure:
+        from selfconsume.paper_figures import list_figures
+
+        _check_names("--figure", args.figure, [f.slug for f in list_figures()], "the figures")
+    _check_out("--out", args.out)
+    if args.cache is not None:
+        _check_out("--cache", args.cache)
+
+
+def _check_selftest(args) -> None:
+    if not args.list:
+        _check_out("--out", args.out)
+
+
+def _check_bench(args) -> None:
+    if args.only:
+        from selfconsume._parallel import resolve_workers
+        from selfconsume.benchmarks._run import _entries
+
+        names = [e[0] for e in _entries(not args.full, resolve_workers(args.workers))]
+        _check_names("--only", args.only, names, "the benchmarks", substring=True)
+    _check_out("--out", args.out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,8 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--claim", action="append", metavar="ID", help="run only this claim (repeatable)")
     v.add_argument("--budget", choices=("quick", "full"), default="quick",
                    help="quick (default, < 60 s on 2 cores) or full (more replicates)")
-    v.add_argument("--seed", type=int, default=0, help="master seed (each claim derives its own stream)")
-    v.add_argument("--workers", type=int, default=None, help="threads (results do not depend on it)")
+    v.add_argument("--seed", type=_nonnegative_int, default=0,
+                   help="master seed, an integer >= 0 (each claim derives its own stream)")
+    v.add_argument("--workers", type=_positive_int, default=None,
+                   help="threads, an integer >= 1 (results do not depend on it)")
     v.add_argument("--jobs", type=_positive_int, default=None,
                    help="processes, one area of claims at a time each (default: 2 on 2+ cores for the whole "
                         "numpy run, else 1; results do not depend on it)")
@@ -153,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="numpy (default): the toolkit's simulators; torch: the torch adapter's claims (needs torch)")
     v.add_argument("--list", action="store_true", help="list the claims and exit")
     v.add_argument("--quiet", action="store_true", help="no progress bar")
-    v.set_defaults(func=_cmd_verify)
+    v.set_defaults(func=_cmd_verify, check=_check_verify, parser=v)
 
     f = sub.add_parser("figures", help="regenerate every registered figure (PNG and PDF)")
     f.add_argument("--figure", action="append", metavar="SLUG", help="only this figure (repeatable)")
@@ -162,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--cache", default=None, help="table cache folder (default: .cache/selfconsume)")
     f.add_argument("--refresh", action="store_true", help="recompute cached tables")
     f.add_argument("--quiet", action="store_true")
-    f.set_defaults(func=_cmd_figures)
+    f.set_defaults(func=_cmd_figures, check=_check_figures, parser=f)
 
     t = sub.add_parser("selftest", help="plant plausible mistakes one at a time; report which verify catches")
     t.add_argument("--mutant", action="append", metavar="NAME", help="only this mutant (repeatable)")
@@ -171,24 +248,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also plant the mistakes inside the Numba kernels (each in a copy of the package, "
                         "compiled in a child process: about 10 s per mutant)")
     t.add_argument("--budget", choices=("quick", "full"), default="quick")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=_nonnegative_int, default=0, help="master seed, an integer >= 0")
     t.add_argument("--out", default="reports", help="report folder (default: reports/)")
     t.add_argument("--quiet", action="store_true")
-    t.set_defaults(func=_cmd_selftest)
+    t.set_defaults(func=_cmd_selftest, check=_check_selftest, parser=t)
 
     b = sub.add_parser("bench", help="measure speed against the machine's limit and the NumPy baseline")
     b.add_argument("--full", action="store_true", help="the full workloads of shared/benchmarks.md")
     b.add_argument("--only", action="append", metavar="NAME", help="only benchmarks whose name contains NAME")
-    b.add_argument("--workers", type=int, default=None)
+    b.add_argument("--workers", type=_positive_int, default=None, help="threads, an integer >= 1")
     b.add_argument("--out", default="reports", help="report folder (default: reports/)")
     b.add_argument("--quiet", action="store_true")
-    b.set_defaults(func=_cmd_bench)
+    b.set_defaults(func=_cmd_bench, check=_check_bench, parser=b)
     return p
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        try:
+            args.check(args)
+        except ValueError as exc:
+            args.parser.error(str(exc))  # a usage error: exit status 2, before any work
         return args.func(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

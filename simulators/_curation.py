@@ -77,10 +77,7 @@ class CurationChain:
     @property
     def top_reward(self) -> float:
         """:math:`r^*`: the largest reward on the support of p0 (and of p_ref with real data)."""
-        sup = self.p0 > 0
-        if self.p_ref is not None:
-            sup = sup | (self.p_ref > 0)
-        return float(self.reward[sup].max())
+        return float(self.reward[self._support()].max())
 
     def top_mass(self) -> np.ndarray:
         """:math:`P_t(r=r^*)`, shape (reps, len(t))."""
@@ -90,10 +87,19 @@ class CurationChain:
         """:math:`\\mathbb E_{p_t}[r]`, shape (reps, len(t))."""
         return self.p @ self.reward
 
+    def _support(self):
+        """Atoms of the support (p_t never charges an atom outside the supports of p0 and p_ref:
+        a zero-mass atom's reward, however large, must not enter e^{r − r*})."""
+        sup = self.p0 > 0
+        if self.p_ref is not None:
+            sup = sup | (self.p_ref > 0)
+        return sup
+
     def mean_exp_reward(self, *, log=False) -> np.ndarray:
         """:math:`\\mathbb E_{p_t}[e^r]` (or its log, finite for any reward), shape (reps, len(t))."""
         top = self.top_reward
-        val = self.p @ np.exp(self.reward - top)
+        sup = self._support()
+        val = self.p[..., sup] @ np.exp(self.reward[sup] - top)
         with np.errstate(divide="ignore", over="ignore"):
             return top + np.log(val) if log else np.exp(top) * val
 
@@ -101,9 +107,11 @@ class CurationChain:
         """:math:`\\mathrm{Var}_{p_t}[e^r]` from centred terms (or its log, finite for any reward),
         shape (reps, len(t))."""
         top = self.top_reward
-        w = np.exp(self.reward - top)
-        mu = self.p @ w
-        v = np.einsum("...m,...m->...", self.p, (w - mu[..., None]) ** 2)
+        sup = self._support()
+        w = np.exp(self.reward[sup] - top)
+        p = self.p[..., sup]
+        mu = p @ w
+        v = np.einsum("...m,...m->...", p, (w - mu[..., None]) ** 2)
         with np.errstate(divide="ignore", over="ignore"):
             return 2 * top + np.log(v) if log else np.exp(2 * top) * v
 

@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
-from selfconsume.theory._curation_kernels import log_h_levels
+from selfconsume.theory._curation_kernels import log_h_levels_gapped as log_h_levels
 
 __all__ = [
     "step_population",

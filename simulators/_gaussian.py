@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from selfconsume._parallel import as_generator, block_reps, replicate_blocks, run_blocks, seed_info
-from selfconsume._validation import check_choice, check_int, check_lam, check_real
+from selfconsume._validation import check_choice, check_int, check_lam, check_memory, check_real
 
 from ._common import readonly
 from . import _gaussian_kernels as _k
@@ -237,6 +237,11 @@ def simulate_gaussian(
     if workers is not None:
         check_int("workers", workers, min_value=1)
     workflow = check_choice("workflow", workflow, WORKFLOWS)
+    per_gen = 3 if dim == 1 else dim + 2 + (dim * dim if return_cov else 0)
+    check_memory("the output (reps × (generations + 1) paths)", reps * (generations + 1) * per_gen,
+                 names="reps, generations")
+    if method == "samples" and lam is None and workflow == "replace":  # the literal loop holds n points
+        check_memory("a block of 8 replicates' samples", 8 * n * dim, names="n")
     if lam is not None or truth is not None or workflow != "replace":
         return _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow,
                                truth, rng, workers, progress, return_cov)
@@ -328,6 +333,11 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
         draw_real = lambda g, size: np.asarray(truth.rvs(size=size, random_state=g), dtype=float)  # noqa: E731
         shift, scale, tname = 0.0, 1.0, _describe_truth(truth)
     m = int(math.floor(lam * n + 1e-9))  # ⌊λn⌋, robust to λn = 1.9999999 from decimal λ
+    if method == "samples":  # the literal loops hold the points (accumulate: the whole growing pool)
+        pool = n + m * (generations if workflow != "replace" else 1)
+        check_memory("a block of 8 replicates' samples", 8 * pool * dim, names="n, lam, generations")
+    elif truth is not None:  # a non-Gaussian real sample is drawn point by point
+        check_memory("a block of 8 replicates' real samples", 8 * n, names="n")
     unbiased = estimator == "unbiased"
     gen = as_generator(rng)
     seed = seed_info(gen)
@@ -342,11 +352,18 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
 
     def work(b, g):
         sl = slice(b.start, b.stop)
-        x = draw_real(g, (b.stop - b.start, n))
-        if not np.all(np.isfinite(x)):
-            raise FloatingPointError("the truth produced non-finite real samples")
-        real_mean[sl] = x.mean(axis=1)
-        real_ss[sl] = ((x - real_mean[sl, None]) ** 2).sum(axis=1)
+        rows = b.stop - b.start
+        if method == "exact" and truth is None:
+            # the Gaussian real sample through its sufficient statistics, like the synthetic batches:
+            # x̄ ~ N(0, 1/n) and the scatter ~ χ²_{n−1}, independent (memory and time O(1) in n)
+            real_mean[sl] = g.standard_normal(rows) / math.sqrt(n)
+            real_ss[sl] = g.chisquare(n - 1, rows)
+        else:
+            x = draw_real(g, (rows, n))
+            if not np.all(np.isfinite(x)):
+                raise FloatingPointError("the truth produced non-finite real samples")
+            real_mean[sl] = x.mean(axis=1)
+            real_ss[sl] = ((x - real_mean[sl, None]) ** 2).sum(axis=1)
         if method == "exact":
             kern = _mk.replace_exact if workflow == "replace" else _mk.accumulate_exact
             kern(g, m, unbiased, real_mean[sl], real_ss[sl], n, L[sl], M[sl])
@@ -384,10 +401,23 @@ def _simulate_mixed_nd(n, m, generations, reps, dim, mu0, sigma0, estimator, met
 
     def work(b, g):
         sl = slice(b.start, b.stop)
-        x = g.standard_normal((b.stop - b.start, n, dim))
-        xm = x.mean(axis=1)
-        xc = x - xm[:, None, :]
-        scatter = np.einsum("rai,raj->rij", xc, xc)
+        rows = b.stop - b.start
+        if method == "exact":
+            # the real sample through its sufficient statistics: x̄ ~ N(0, I/n) and, independent,
+            # the scatter ~ W_d(I, n − 1) by Bartlett's decomposition A Aᵀ (A lower triangular,
+            # A_ii² ~ χ²_{n−1−i}, A_ij ~ N(0, 1) below the diagonal)
+            xm = g.standard_normal((rows, dim)) / math.sqrt(n)
+            A = np.zeros((rows, dim, dim))
+            idx = np.arange(dim)
+            A[:, idx, idx] = np.sqrt(g.chisquare(n - 1 - idx, (rows, dim)))
+            lo = np.tril_indices(dim, -1)
+            A[:, lo[0], lo[1]] = g.standard_normal((rows, lo[0].size))
+            scatter = np.einsum("rik,rjk->rij", A, A)
+        else:
+            x = g.standard_normal((rows, n, dim))
+            xm = x.mean(axis=1)
+            xc = x - xm[:, None, :]
+            scatter = np.einsum("rai,raj->rij", xc, xc)
         real_mean[sl] = xm
         real_cov[sl] = scatter / (n - 1 if unbiased else n)
         c = cov[sl] if return_cov else cov

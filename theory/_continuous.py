@@ -40,7 +40,7 @@ from scipy import special
 
 from selfconsume._validation import check_finite_array, check_int, check_lam, check_real
 
-from ._curation_kernels import log_h_levels
+from ._curation_kernels import log_h_levels_gapped as log_h_levels
 from ._curation_operator import _check_K
 from ._mixture import GaussianMixture, gaussian_mixture
 from ._quadrature import _Law

@@ -493,6 +493,7 @@ def mixed_fixed_point_inf(p_ref, reward, lam):
     d = optimize.brentq(g, lo, a, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
     out = np.zeros_like(p)
     out[pos] = q / denom(d)
-    y = a - d  # = λ/z with z = Z e^{−r*}
-    log_Z = top + math.log(lam) - math.log(y)
+    # Z = E_{p_∞} e^r (summing the fixed-point equation). Not λe^{r*}/(a − d): for λ ≪ 1, a − d
+    # cancels (d → a), and a − d may even round to 0 (λ = 1e-16).
+    log_Z = top + math.log(float(out[pos] @ (1.0 - one_minus_w)))
     return MixedFixedPoint(out, _exp(log_Z), log_Z)

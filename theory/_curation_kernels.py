@@ -44,7 +44,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["H_STEP", "log_h_levels"]
+__all__ = ["H_STEP", "log_h_levels", "log_h_levels_gapped"]
 
 #: Trapezoidal step on the u = log s line (see the module docstring for the error bound).
 H_STEP = 0.2
@@ -303,3 +303,191 @@ def log_h_levels(lw, q, tg, K, out):
             right += math.exp(base + jh[j] - ex * ejh[j] + psi[Ni + j])
         out[i] = logK + logh + ref + math.log(left + right)
     return N_end
+
+
+#: Reward gaps (in log-weight) at least this many times (log K + 47) split the levels into groups
+#: handled separately (:func:`log_h_levels_gapped`): across such a gap every cross term of the
+#: Laplace integral is below 1e-20 relative, and without the split the lattice would have to
+#: span the gap (a reward span of 1e8 meant 5e8 grid points; 1e20, a negative array size).
+GAP_FACTOR = 4.0
+#: Log-weight of the stand-in for a group's lower groups ("never kept against this group"):
+#: far enough below every target of the group that its weight is 0 to double precision.
+NULL_DROP = 800.0
+
+
+@njit(cache=True, nogil=True)
+def _log_expm1(t):
+    """log(e^t − 1) for t ≥ 0 (−inf at 0), without overflow."""
+    if t <= 0.0:
+        return -np.inf
+    if t > 1.0:
+        return t + math.log(-math.expm1(-t))
+    return math.log(math.expm1(t))
+
+
+@njit(cache=True, nogil=True)
+def _log_B(lw, q, log_qb, Km1):
+    r"""log of :math:`B=K\int_{\mathbb R}e^u\,[(\varphi_a(e^u)+Q_b)^{K-1}-Q_b^{K-1}]\,du`, where
+    :math:`\varphi_a(s)=\sum_j q_je^{-sw_j}` over a group's levels (``lw`` relative to its top,
+    decreasing; ``q`` their masses, summing to :math:`1-Q_b`) and :math:`Q_b=e^{\text{log\_qb}}`
+    is the mass of the groups below, whose weights count as 0.
+
+    :math:`B=K\,\mathbb E[1/S;\,S>0]` with S the weight of the K − 1 other candidates: a target
+    far below the group (weight :math:`e^{\alpha}`) is kept with :math:`H=e^{\alpha}B+Q_b^{K-1}H_b`.
+    Trapezoidal rule on the u-line (step ``H_STEP``, the integrand is entire); left of
+    :math:`u_L` (where :math:`(K-1)s\,\mathbb E w<10^{-20}`) the integrand is :math:`e^u D_{-\infty}`
+    and its lattice sum is done in closed form; the right end is where the terms fall below
+    1e-20 of the sum, once every level has :math:`ws>1`.
+    """
+    L = lw.shape[0]
+    h = H_STEP
+    K = Km1 + 1.0
+    lq = np.empty(L)
+    for j in range(L):
+        lq[j] = math.log(q[j])
+    log_b_all = Km1 * log_qb  # log Q_b^{K−1}
+    log_dinf = math.log(-math.expm1(log_b_all)) if log_b_all < 0.0 else -np.inf  # D(−∞) = 1 − Q_b^{K−1}
+    uL = -48.0 - math.log(K)
+    # lattice points left of u_L: h e^{u_L} D∞ Σ_{k≥1} e^{−kh}
+    total = log_dinf + uL + math.log(h) - h - math.log(-math.expm1(-h))
+    ws = np.empty(L)
+    n = 0
+    while True:
+        u = uL + n * h
+        # 1 − φ_a − Q_b = Σ q_j (1 − e^{−s w_j}) (no cancellation) and log φ_a (for large s)
+        one_minus = 0.0
+        mx = -np.inf
+        for j in range(L):
+            ws[j] = math.exp(u + lw[j])
+            one_minus += q[j] * (-math.expm1(-ws[j]))
+            v = lq[j] - ws[j]
+            if v > mx:
+                mx = v
+        acc = 0.0
+        for j in range(L):
+            acc += math.exp(lq[j] - ws[j] - mx)
+        log_phi = mx + math.log(acc)
+        if one_minus <= 0.5:
+            a = Km1 * math.log1p(-one_minus)  # (K−1) log(φ_a + Q_b)
+        else:
+            a = Km1 * _logaddexp(log_phi, log_qb)
+        t = Km1 * _logaddexp(0.0, log_phi - log_qb)  # (K−1) log1p(φ_a/Q_b) = a − log Q_b^{K−1}
+        log_d = a + math.log(-math.expm1(-t)) if t > 0.0 else -np.inf
+        term = log_d + u + math.log(h)
+        total = _logaddexp(total, term)
+        if u + lw[L - 1] > 1.0 and term < total + LOG_EPS - 5.0:
+            break
+        n += 1
+    return math.log(K) + total
+
+
+@njit(cache=True, nogil=True)
+def log_h_levels_gapped(lw, q, tg, K, out):
+    """:func:`log_h_levels` for any reward span: the support levels are split into groups at every
+    gap of at least ``GAP_FACTOR · (log K + 47)`` in log-weight, and ``H`` is assembled from each
+    group's own lattice (same arguments and result as :func:`log_h_levels`).
+
+    For a target x below group g (log-weight α relative to its top), with :math:`Q_b` the mass of
+    the groups below g and :math:`H_b` the factor of the (renormalised) law below,
+    :math:`H(x)=e^{\\alpha}B_g+Q_b^{K-1}H_b(x)` (:func:`_log_B`), up to terms below 1e-20 relative:
+    across the gap the upper group's candidates beat x by a factor :math:`e^{-\\text{gap}/2}` or more and the
+    lower groups' weights vanish beside x's. Targets in or near group g (within a quarter gap)
+    use the group's lattice with the lower groups as one atom of weight 0; targets deep inside
+    a gap have :math:`H_b(x)=K` to the same accuracy.
+    """
+    L = lw.shape[0]
+    T = tg.shape[0]
+    Km1 = K - 1.0
+    G = GAP_FACTOR * (math.log(K) + 47.0)
+    ncut = 0
+    for j in range(L - 1):
+        if lw[j] - lw[j + 1] >= G:
+            ncut += 1
+    if ncut == 0:
+        log_h_levels(lw, q, tg, K, out)
+        return
+    starts = np.empty(ncut + 2, dtype=np.int64)  # group g = levels starts[g] .. starts[g+1]−1
+    starts[0] = 0
+    c = 1
+    for j in range(L - 1):
+        if lw[j] - lw[j + 1] >= G:
+            starts[c] = j + 1
+            c += 1
+    starts[ncut + 1] = L
+    ng = ncut + 1
+    # masses of the groups at and below g (from the bottom, no cancellation)
+    below = np.zeros(ng + 1)
+    for g in range(ng - 1, -1, -1):
+        acc = 0.0
+        for j in range(starts[g], starts[g + 1]):
+            acc += q[j]
+        below[g] = below[g + 1] + acc
+    log_qb = np.empty(ng)  # log of the mass below group g, relative to the law from group g down
+    log_B = np.empty(ng)
+    for g in range(ng):
+        a0, a1 = starts[g], starts[g + 1]
+        top = lw[a0]
+        if g == ng - 1:
+            log_qb[g] = -np.inf
+            log_B[g] = -np.inf
+            continue
+        log_qb[g] = math.log(below[g + 1]) - math.log(below[g])
+        lwa = np.empty(a1 - a0)
+        qa = np.empty(a1 - a0)
+        for j in range(a0, a1):
+            lwa[j - a0] = lw[j] - top
+            qa[j - a0] = q[j] / below[g]
+        log_B[g] = _log_B(lwa, qa, log_qb[g], Km1)
+    # assign targets: group g if above its bottom − G/4; gap after g if above the next top + G/4
+    grp = np.empty(T, dtype=np.int64)
+    gap = np.zeros(T, dtype=np.bool_)
+    for i in range(T):
+        x = tg[i]
+        for g in range(ng):
+            if g == ng - 1 or x >= lw[starts[g + 1] - 1] - G / 4.0:
+                grp[i] = g
+                break
+            if x > lw[starts[g + 1]] + G / 4.0:
+                grp[i] = g
+                gap[i] = True
+                break
+    val = np.empty(T)
+    for g in range(ng):
+        a0, a1 = starts[g], starts[g + 1]
+        top = lw[a0]
+        nt = 0
+        for i in range(T):
+            if grp[i] == g and not gap[i]:
+                nt += 1
+        if nt > 0:
+            extra = 0 if g == ng - 1 else 1
+            lwg = np.empty(a1 - a0 + extra)
+            qg = np.empty(a1 - a0 + extra)
+            for j in range(a0, a1):
+                lwg[j - a0] = lw[j] - top
+                qg[j - a0] = q[j] / below[g]
+            if extra:
+                lwg[a1 - a0] = lw[a1 - 1] - top - NULL_DROP
+                qg[a1 - a0] = below[g + 1] / below[g]
+            tgg = np.empty(nt)
+            k = 0
+            for i in range(T):
+                if grp[i] == g and not gap[i]:
+                    tgg[k] = tg[i] - top
+                    k += 1
+            og = np.empty(nt)
+            log_h_levels(lwg, qg, tgg, K, og)
+            k = 0
+            for i in range(T):
+                if grp[i] == g and not gap[i]:
+                    val[i] = og[k]
+                    k += 1
+        for i in range(T):
+            if grp[i] == g and gap[i]:
+                val[i] = _logaddexp(tg[i] - top + log_B[g], Km1 * log_qb[g] + math.log(K))
+    # fold the groups above each target's: H ← e^{α_k} B_k + Q_b,k^{K−1} H
+    for i in range(T):
+        v = val[i]
+        for g in range(grp[i] - 1, -1, -1):
+            v = _logaddexp(tg[i] - lw[starts[g]] + log_B[g], Km1 * log_qb[g] + v)
+        out[i] = v

@@ -34,7 +34,7 @@ from selfconsume._validation import (
     check_real,
 )
 
-from ._curation_kernels import log_h_levels
+from ._curation_kernels import log_h_levels_gapped
 
 __all__ = [
     "curation_H",
@@ -106,7 +106,7 @@ def _log_h_levels(lev: _Levels, K) -> np.ndarray:
     if K == math.inf:
         return lw_all - special.logsumexp(lw, b=q)
     out = np.empty(L)
-    log_h_levels(np.ascontiguousarray(lw), np.ascontiguousarray(q), lw_all, float(K), out)
+    log_h_levels_gapped(np.ascontiguousarray(lw), np.ascontiguousarray(q), lw_all, float(K), out)
     return out
 
 

@@ -36,7 +36,7 @@ import numpy as np
 import sympy as sp
 from scipy import special as _sc
 
-from selfconsume._validation import check_choice, check_int
+from selfconsume._validation import check_choice, check_int, hashable_cache
 
 from ._gaussian_derivation import (
     _ALPHA_TERMS,
@@ -287,7 +287,7 @@ def alpha_mle(n):
     return _result(np.exp(_log_factor(n_arr, "mle")), n)
 
 
-@functools.cache
+@hashable_cache(None)
 def alpha_series(order=3):
     r"""Asymptotic expansion of :math:`\alpha(n)` in :math:`1/n`, up to :math:`O(n^{-\text{order}})`.
 

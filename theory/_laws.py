@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
-from selfconsume._validation import check_named, check_real
+from selfconsume._validation import check_named, check_real, hashable_cache
 
 from ._mixture import GaussianMixture
 from ._quadrature import _Law, _scipy_law
@@ -83,7 +83,7 @@ def _check_loc_scale(loc, scale):
     return check_real("loc", loc), check_real("scale", scale, min_value=0.0, min_inclusive=False)
 
 
-@lru_cache(maxsize=256)  # one object per parameter set: the θ*, quadrature and sympy caches hit
+@hashable_cache(256)  # one object per parameter set: the θ*, quadrature and sympy caches hit
 def gaussian_truth(loc=0.0, scale=1.0) -> Truth:
     """p_data = N(loc, scale²)."""
     loc, scale = _check_loc_scale(loc, scale)
@@ -92,7 +92,7 @@ def gaussian_truth(loc=0.0, scale=1.0) -> Truth:
                  _scipy_law(d, center=loc, scale=scale, label="gaussian"), d.moment)
 
 
-@lru_cache(maxsize=256)
+@hashable_cache(256)
 def student_t_truth(nu, loc=0.0, scale=1.0) -> Truth:
     """p_data = loc + scale · t_ν (moments of order < ν exist)."""
     nu = check_real("nu", nu, min_value=0.0, min_inclusive=False)
@@ -102,7 +102,7 @@ def student_t_truth(nu, loc=0.0, scale=1.0) -> Truth:
                  _scipy_law(d, center=loc, scale=scale, label="student_t"), d.moment)
 
 
-@lru_cache(maxsize=256)
+@hashable_cache(256)
 def laplace_truth(loc=0.0, scale=1.0) -> Truth:
     """p_data = Laplace(loc, scale) (density kink at ``loc``: a quadrature breakpoint)."""
     loc, scale = _check_loc_scale(loc, scale)
@@ -111,7 +111,7 @@ def laplace_truth(loc=0.0, scale=1.0) -> Truth:
                  _scipy_law(d, breakpoints=(loc,), center=loc, scale=scale, label="laplace"), d.moment)
 
 
-@lru_cache(maxsize=256)
+@hashable_cache(256)
 def mixture_truth(weight, loc1, loc2, scale1=1.0, scale2=1.0) -> Truth:
     """p_data = weight · N(loc1, scale1²) + (1 − weight) · N(loc2, scale2²)."""
     w = check_real("weight", weight, min_value=0.0, max_value=1.0, min_inclusive=False, max_inclusive=False)
@@ -131,6 +131,12 @@ def truth_from_scipy(dist, *, name=None, breakpoints=()) -> Truth:
     """
     if not hasattr(dist, "logpdf") or not hasattr(dist, "support"):
         raise TypeError(f"dist must be a frozen continuous scipy.stats distribution; got {dist!r}")
+    with np.errstate(all="ignore"):
+        lo, hi = (float(v) for v in dist.support())
+        med = float(dist.median())
+    if not (lo < hi) or not math.isfinite(med):  # scipy gives NaN for invalid parameters (e.g. scale 0)
+        raise ValueError(f"dist must have valid parameters and a non-degenerate support; got {dist!r} with "
+                         f"support ({lo}, {hi})")
     mm = math.inf
     for k in range(1, 9):
         with np.errstate(all="ignore"):

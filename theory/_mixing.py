@@ -30,6 +30,7 @@ import numpy as np
 import sympy as sp
 
 from selfconsume._validation import (
+    hashable_cache,
     check_choice,
     check_int,
     check_int_array,
@@ -53,7 +54,7 @@ _n, _m = sp.symbols("n m", positive=True, integer=True)
 _s2, _D2, _SSr, _P = sp.symbols("sigma2 D2 SS_r P", positive=True)
 
 
-@functools.cache
+@hashable_cache(None)
 def mixing_recursion_expr(workflow: str = "replace", estimator: str = "unbiased") -> dict:
     r"""One-step conditional expectations, as sympy expressions.
 
@@ -153,7 +154,7 @@ def expected_mixed_moments(n, lam, generations, *, sigma2=1.0, workflow="replace
     return out_s, out_d
 
 
-@functools.cache
+@hashable_cache(None)
 def expected_mixed_stationary_expr(estimator: str = "unbiased"):
     r"""Fixed point (E σ²_∞, E D²_∞) of the replace recursion, solved in sympy, with SS_r = (n−1)σ²."""
     ex = mixing_recursion_expr("replace", estimator)

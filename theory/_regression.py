@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from selfconsume._validation import check_choice, check_int, check_int_array, check_real
+from selfconsume._validation import check_choice, check_int, check_int_array, check_real, hashable_cache
 
 WORKFLOWS = ("replace", "accumulate")
 _SIGMA2 = sp.Symbol("sigma2", positive=True)
@@ -27,7 +27,7 @@ _TT, _D = sp.symbols("T d", positive=True, integer=True)
 _R = sp.Function("r")
 
 
-@lru_cache(maxsize=None)
+@hashable_cache(None)
 def expected_regression_risk_expr(workflow: str = "replace") -> sp.Expr:
     r"""Test risk :math:`\mathcal E_n=\mathbb E\|\hat w_n-w^*\|^2_\Sigma` of iterated least squares.
 

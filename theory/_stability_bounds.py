@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 from scipy import optimize
 
-from selfconsume._validation import check_lam, check_real
+from selfconsume._validation import check_lam, check_real, check_interval
 
 from ._quadrature import _expect, _Law
 from ._stability_families import _check_pair
@@ -186,6 +186,8 @@ def model_constants(family, truth, domain=None) -> ModelConstants:
     True
     """
     family, truth = _check_pair(family, truth)
+    if domain is not None:  # a bounded interval, checked before any work
+        domain = check_interval("domain", domain, allow_inf=False)
     if truth.max_moment <= 1:
         raise ValueError(f"truth {truth.name!r} has no finite mean: W1(p_θ*, p_data) is infinite")
     th = _fixed_point_cached(family, truth)
@@ -196,12 +198,6 @@ def model_constants(family, truth, domain=None) -> ModelConstants:
         u = np.array([1e-6, 1 - 1e-6])
         qa, qb = truth.law.ppf(u), law.ppf(u)
         domain = (float(min(qa[0], qb[0])), float(max(qa[1], qb[1])))
-    else:
-        lo = check_real("domain[0]", domain[0])
-        hi = check_real("domain[1]", domain[1])
-        if not lo < hi:
-            raise ValueError(f"domain must be a bounded interval (lo < hi); got {domain}")
-        domain = (lo, hi)
     A, B = _curvatures(family, truth, th)
     alpha = float(np.linalg.eigvalsh(-A).min())
     if not alpha > 0:

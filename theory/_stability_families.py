@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 from scipy import special, stats
 
-from selfconsume._validation import check_int, check_named, check_real
+from selfconsume._validation import check_int, check_interval, check_named, check_real, hashable_cache
 
 from ._laws import _as_truth, _mixture_law, _quantile_span
 from ._mixture import GaussianMixture
@@ -179,8 +179,8 @@ def exponential_family(statistic=None, *, log_base=0, support=(-math.inf, math.i
     :data:`X` (or strings); ``eta_bounds`` is the natural parameter space (open).
     ``scipy_law``: optional ``η -> frozen scipy law`` used for CDFs (otherwise integrated).
     """
-    support = (float(support[0]), float(support[1]))
-    eta_bounds = (float(eta_bounds[0]), float(eta_bounds[1]))
+    support = check_interval("support", support)
+    eta_bounds = check_interval("eta_bounds", eta_bounds)
     statistic = None if statistic is None else sp.sympify(statistic, locals={"x": X})
     return _exponential_family(statistic, sp.sympify(log_base, locals={"x": X}), support, eta_bounds, name, scipy_law)
 
@@ -243,7 +243,7 @@ def _exponential_family(statistic, log_base, support, eta_bounds, name, scipy_la
                   {"statistic": str(T), "log_base": str(hb)}, make_law, starts, None, None)
 
 
-@lru_cache(maxsize=256)
+@hashable_cache(256)
 def abstract_exponential_family(k: int = 1) -> Family:
     r"""The generic k-parameter exponential family, symbolic only (for :func:`jacobian_expr`).
 
@@ -252,7 +252,7 @@ def abstract_exponential_family(k: int = 1) -> Family:
     with undefined functions :math:`T_i, h, \psi`: the Jacobian computed from it holds for
     every exponential family in natural parameters.
     """
-    k = check_int("k", k, min_value=1)
+    k = check_int("k", k, min_value=1, max_value=64)  # a k×k symbolic Jacobian: beyond ~64 sympy takes hours
     etas = tuple(sp.Symbol(f"eta_{i}", real=True) for i in range(1, k + 1))
     Ts = tuple(sp.Function(f"T_{i}")(X) for i in range(1, k + 1))
     psi = sp.Function("psi")(*etas)
@@ -261,7 +261,7 @@ def abstract_exponential_family(k: int = 1) -> Family:
                   Ts, 0, True, {}, None, None, None, None, symbolic_only=True)
 
 
-@lru_cache(maxsize=256)
+@hashable_cache(256)
 def student_t_family(nu, *, scale=1.0) -> Family:
     r"""Student-t location family :math:`\mu+s\,t_\nu` with fixed :math:`\nu` and scale
     :math:`s` (parameter :math:`\mu`); ``scale=None`` makes it location-scale, :math:`(\mu, s)`.
@@ -281,8 +281,13 @@ def student_t_family(nu, *, scale=1.0) -> Family:
         s = sp.nsimplify(fixed, rational=True)
         params = (mu,)
         bounds = ((-math.inf, math.inf),)
-    lp = (sp.loggamma((nu_s + 1) / 2) - sp.loggamma(nu_s / 2) - sp.log(nu_s * sp.pi) / 2 - sp.log(s)
-          - (nu_s + 1) / 2 * sp.log(1 + (X - mu) ** 2 / (nu_s * s**2)))
+    if nu <= 1e4:
+        const = sp.loggamma((nu_s + 1) / 2) - sp.loggamma(nu_s / 2) - sp.log(nu_s * sp.pi) / 2
+    else:  # sympy would expand Γ of a huge rational exactly (minutes, then MemoryError at ν = 1e300);
+        # log Γ((ν+1)/2) − log Γ(ν/2) − ½ log(νπ) = −½ log 2π − 1/(4ν) + 1/(24ν³) + O(ν⁻⁵) (Stirling;
+        # within 1e-16 of mpmath for ν ≥ 1e4), without the cancellation of two huge log Γ
+        const = sp.Float(-0.5 * math.log(2 * math.pi) - 1 / (4 * nu) + 1 / (24 * nu) / nu / nu, 17)
+    lp = const - sp.log(s) - (nu_s + 1) / 2 * sp.log(1 + (X - mu) ** 2 / (nu_s * s**2))
 
     def make_law(th):
         sc = fixed if fixed is not None else float(th[1])
@@ -311,7 +316,7 @@ def student_t_family(nu, *, scale=1.0) -> Family:
                   {"nu": nu, "scale": fixed}, make_law, starts, grid if fixed is not None else None, None)
 
 
-@lru_cache(maxsize=256)
+@hashable_cache(256)
 def mixture_weight_family(loc1=-1.0, loc2=1.0, scale1=1.0, scale2=1.0) -> Family:
     r"""Weight :math:`w\in(0,1)` of :math:`w\,N(a_1,s_1^2)+(1-w)\,N(a_2,s_2^2)` with fixed
     components. Not an exponential family; its objective is concave in :math:`w`."""

@@ -129,7 +129,50 @@ def _argmax(family, measure, start, *, search, truth, extra_starts=()):
 @lru_cache(maxsize=512)
 def _fixed_point_cached(family, truth):
     starts = list(family.starts(truth))
-    return _argmax(family, [(truth.law, 1.0)], starts[0], search="global", truth=truth, extra_starts=starts[1:])
+    failure = None
+    try:
+        th = _argmax(family, [(truth.law, 1.0)], starts[0], search="global", truth=truth, extra_starts=starts[1:])
+        if not _near_bound(family, th):
+            return th
+    except FloatingPointError as exc:  # Newton ran into the edge of the parameter range
+        failure = exc
+    edge = _boundary_optimum(family, truth, starts[0])
+    if edge is None:
+        if failure is not None:
+            raise failure
+        return th
+    raise ValueError(
+            f"family {family.name!r} has no interior real-data optimum for truth {truth.name!r}: "
+            f"E_data log p_θ still increases as {family.params[edge[0]]} → {edge[1]:g}, the boundary of its "
+            f"parameter range (the stability results assume an interior θ*; choose components or a truth "
+            f"for which the optimum is inside)") from failure
+
+
+def _near_bound(family, th) -> bool:
+    """θ within 1e-8 (relative to the range) of a finite end of its range."""
+    for v, (lo, hi) in zip(np.atleast_1d(th), family.bounds):
+        span = (hi - lo) if math.isfinite(hi - lo) else 1.0
+        if (math.isfinite(lo) and v - lo < 1e-8 * span) or (math.isfinite(hi) and hi - v < 1e-8 * span):
+            return True
+    return False
+
+
+def _boundary_optimum(family, truth, start):
+    """(coordinate, boundary) when a 1-parameter family's objective still rises at a finite end of its
+    range (1e-9 from it): the maximiser is the boundary, outside the open parameter space."""
+    if family.dim != 1:
+        return None
+    lo, hi = family.bounds[0]
+    measure = [(truth.law, 1.0)]
+    for end, inward in ((hi, -1.0), (lo, 1.0)):
+        if not math.isfinite(end):
+            continue
+        span = (hi - lo) if math.isfinite(hi - lo) else 1.0
+        near = _objective(family, measure, np.array([end + inward * 1e-9 * span]), start)
+        farther = _objective(family, measure, np.array([end + inward * 1e-6 * span]), start)
+        if math.isfinite(near) and near > farther:
+            return 0, end
+    return None
 
 
 def fixed_point(family, truth) -> np.ndarray:

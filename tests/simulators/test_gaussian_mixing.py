@@ -17,14 +17,20 @@ def _child(seed):
 def ref_loop(n, lam, T, reps, seed, workflow, unbiased, method):
     """Plain NumPy loop (one replicate block, same stream order as the kernels)."""
     g = _child(seed)
-    x = g.standard_normal((reps, n))
+    if method == "exact":  # the real sample by its sufficient statistics: x̄ ~ N(0, 1/n), scatter ~ χ²_{n−1}
+        real_mean = g.standard_normal(reps) / math.sqrt(n)
+        real_ss = g.chisquare(n - 1, reps)
+    else:
+        x = g.standard_normal((reps, n))
+        real_mean = x.mean(axis=1)
+        real_ss = ((x - real_mean[:, None]) ** 2).sum(axis=1)
     m = int(math.floor(lam * n + 1e-9))
     L = np.zeros((reps, T + 1))
     M = np.zeros((reps, T + 1))
     ddof = 1 if unbiased else 0
     for r in range(reps):
-        pool = list(x[r])
-        mu, sd = x[r].mean(), x[r].std(ddof=ddof)
+        pool = [0.0] * n if method == "exact" else list(x[r])
+        mu, sd = real_mean[r], math.sqrt(real_ss[r] / (n - ddof))
         L[r, 0], M[r, 0] = math.log(sd), mu
         for t in range(1, T + 1):
             if method == "exact":
@@ -32,8 +38,8 @@ def ref_loop(n, lam, T, reps, seed, workflow, unbiased, method):
                 ssy = sd**2 * g.chisquare(m - 1.0) if m >= 2 else 0.0
                 if workflow == "replace":
                     N = n + m
-                    xr = x[r].mean()
-                    ss = ((x[r] - xr) ** 2).sum() + ssy + n * m / N * (ybar - xr) ** 2
+                    xr = real_mean[r]
+                    ss = real_ss[r] + ssy + n * m / N * (ybar - xr) ** 2
                     mu = (n * xr + m * ybar) / N
                     sd = math.sqrt(ss / (N - ddof))
                 else:
@@ -157,15 +163,29 @@ def test_gaussian_mixture_truth():
 def ref_loop_nd(n, lam, T, reps, d, seed, workflow, unbiased, method):
     """Plain NumPy d-D loop in the kernels' draw order (one replicate block)."""
     g = _child(seed)
-    x = g.standard_normal((reps, n, d))
+    if method == "exact":  # x̄ ~ N(0, I/n); scatter ~ W_d(I, n − 1) by Bartlett (χ² diagonal, normals below)
+        means = g.standard_normal((reps, d)) / math.sqrt(n)
+        chi = g.chisquare(n - 1 - np.arange(d), (reps, d))
+        below = g.standard_normal((reps, d * (d - 1) // 2))
+        scatters = []
+        for r in range(reps):
+            A = np.diag(np.sqrt(chi[r]))
+            A[np.tril_indices(d, -1)] = below[r]
+            scatters.append(A @ A.T)
+    else:
+        x = g.standard_normal((reps, n, d))
     m = int(math.floor(lam * n + 1e-9))
     ddof = 1 if unbiased else 0
     out_mu, out_cov = np.zeros((reps, T + 1, d)), np.zeros((reps, T + 1, d, d))
     for r in range(reps):
-        xr = x[r].mean(0)
-        Sr = (x[r] - xr).T @ (x[r] - xr)
+        if method == "exact":
+            xr, Sr = means[r], scatters[r]
+            pool = []
+        else:
+            xr = x[r].mean(0)
+            Sr = (x[r] - xr).T @ (x[r] - xr)
+            pool = list(x[r])
         mu, Sig = xr.copy(), Sr / (n - ddof)
-        pool = list(x[r])
         P, pm, pS = n, xr.copy(), Sr.copy()
         out_mu[r, 0], out_cov[r, 0] = mu, Sig
         for t in range(1, T + 1):
