@@ -47,6 +47,8 @@ class _BadEntry(Exception):
 
 def cache_dir(path=None) -> Path:
     """Where tables are cached: ``path``, else ``$SELFCONSUME_CACHE``, else ``./.cache/selfconsume``."""
+    if path is not None and (not isinstance(path, (str, os.PathLike)) or not str(path)):
+        raise TypeError(f"path must be a folder path (str or os.PathLike) or None; got {path!r}")
     p = Path(path or os.environ.get("SELFCONSUME_CACHE") or Path.cwd() / ".cache" / "selfconsume")
     p.mkdir(parents=True, exist_ok=True)
     return p
@@ -94,6 +96,8 @@ def cached_table(name: str, fn, params: dict, *, directory=None, refresh: bool =
         (e.g. MultiIndex columns).
     """
     _check_args(name, fn, params)
+    if directory is not None and (not isinstance(directory, (str, os.PathLike)) or not str(directory)):
+        raise TypeError(f"directory must be a folder path (str or os.PathLike) or None; got {directory!r}")
     key = hashlib.sha256(json.dumps({"format": _VERSION, "name": name, "params": params},
                                     sort_keys=True, default=str).encode()).hexdigest()[:16]
     path = cache_dir(directory) / f"{name}-{key}.csv"

@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from selfconsume._validation import check_finite_array, check_int, check_points, check_real
+from selfconsume._parallel import as_generator
+from selfconsume._validation import check_finite_array, check_int, check_memory, check_points, check_real
 
 __all__ = ["sliced_wasserstein", "mmd", "mode_coverage", "kl_grid"]
 
@@ -56,7 +57,13 @@ def sliced_wasserstein(x, y, *, n_projections=256, p=2, rng=None) -> float:
     if d == 1:
         theta = np.ones((1, 1))
     else:
-        theta = np.random.default_rng(rng).standard_normal((n_projections, d))
+        check_memory("the projected samples (n_projections × (rows of x + rows of y))",
+                     n_projections * (len(x) + len(y) + d), names="n_projections")
+        try:
+            gen = as_generator(rng)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(str(exc).replace("rng must be", "rng (the projections' seed) must be", 1)) from None
+        theta = gen.standard_normal((n_projections, d))
         theta /= np.linalg.norm(theta, axis=1, keepdims=True)
     return float(np.mean(_wp_1d(theta @ x.T, theta @ y.T, p)) ** (1.0 / p))
 

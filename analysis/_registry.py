@@ -84,7 +84,12 @@ class Comparison:
             raise TypeError(f"Comparison quantity must be a str; got {self.quantity!r}")
         if not isinstance(self.note, str):
             raise TypeError(f"Comparison {self.quantity!r}: note must be a str; got {self.note!r}")
-        for name in ("se", "tol"):  # NaN stays allowed: like a NaN measurement, it is never a pass
+        for name in ("predicted", "measured", "se", "tol"):  # a NaN is a bug upstream: say where, now
+            v = getattr(self, name)
+            if v is not None and math.isnan(v):
+                raise ValueError(f"Comparison {self.quantity!r}: {name} must not be NaN (a theory function or "
+                                 f"simulator returned NaN); got {v!r}")
+        for name in ("se", "tol"):
             v = getattr(self, name)
             if v is not None and v < 0:
                 raise ValueError(f"Comparison {self.quantity!r}: {name} must be >= 0; got {v!r}")

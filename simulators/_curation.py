@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from selfconsume._parallel import as_generator, replicate_blocks, run_blocks, seed_info
-from selfconsume._validation import check_choice, check_int, check_lam
+from selfconsume._validation import check_choice, check_int, check_lam, check_memory
 
 from ._common import readonly
 from . import _curation_kernels as _k
@@ -18,6 +18,12 @@ __all__ = ["simulate_curation", "CurationChain"]
 
 METHODS = ("exact", "luce")
 RECORDS = ("all", "last")
+#: Most random draws a finite-sample chain may ask for, refused up front beyond it: about three
+#: hours of one core at ~10⁸ draws/s (the Luce rule costs one draw per candidate). Counted for one
+#: generation of every replicate (reps·⌊λn⌋·K candidates with ``method="luce"``); with real data
+#: (``lam``) the chain is never absorbed, so all generations count (reps·generations·(m or ⌊λn⌋·K)).
+#: A fully synthetic chain stops drawing once absorbed, so its ``generations`` may be a large cap.
+MAX_DRAWS = 10**12
 
 
 def _theory():
@@ -190,7 +196,11 @@ def simulate_curation(p0, reward, K, generations, *, lam=None, p_ref=None, n=Non
         Finite-sample draw. ``"exact"`` draws the kept counts as
         :math:`\mathrm{Multinomial}(n, p_tH^K_{p_t})` (cost independent of K); ``"luce"``
         literally draws K candidates per kept sample and applies the Luce rule (the
-        cross-check; cost ∝ nK). Same law.
+        cross-check; cost ∝ nK). Same law. Runs that cannot finish are refused with a
+        ``ValueError`` before anything is drawn: more than ``MAX_DRAWS`` = 10¹² Luce candidates
+        in one generation (reps·n·K, or reps·⌊λn⌋·K with ``lam``), or, with ``lam`` (a chain that
+        is never absorbed), more than 10¹² draws over all generations (reps·generations times
+        ⌊λn⌋·K, or m with ``"exact"``). Outputs larger than the machine's memory are refused too.
     record : {"all", "last"}
         Keep every generation, or only the last (memory ``reps·m``; a fully synthetic
         finite chain then stops drawing once absorbed on one atom, so ``generations`` can be a
@@ -255,14 +265,40 @@ def simulate_curation(p0, reward, K, generations, *, lam=None, p_ref=None, n=Non
     if lam is not None and p_ref is None:
         p_ref = p0.copy()
 
+    m = p0.size
+    T1 = generations + 1
+    Tout = T1 if record == "all" else 1
+    if n is None:
+        check_memory("the population path ((generations + 1) × m probabilities)", T1 * m, names="generations")
+    else:
+        check_memory("the output (reps × " + ("(generations + 1)" if record == "all" else "1") + " × m probabilities)",
+                     reps * Tout * m, names="reps, generations" if record == "all" else "reps")
+        if lam is not None and not lam * n < 2**62:  # ⌊λn⌋ is an int64 count in the kernels
+            raise ValueError(f"lam, n too large: ⌊lam·n⌋ = {lam * n:.3g} curated samples per generation; "
+                             f"at most 2**62")
+        kept = int(math.floor(lam * n)) if lam is not None else n
+        if method == "luce":
+            check_memory("the K candidates of one Luce choice", K, names="K")
+            per_gen = reps * kept * K
+            if per_gen > MAX_DRAWS:
+                raise ValueError(f"n, K, reps too large: one generation draws reps × {'⌊lam·n⌋' if lam is not None else 'n'}"
+                                 f" × K = {per_gen:.3g} Luce candidates, more than the {MAX_DRAWS:.0e} this function "
+                                 f"refuses (it would not finish; method='exact' draws the same law at a cost "
+                                 f"independent of n and K)")
+        if lam is not None:  # with real data the chain is never absorbed: every generation is drawn
+            total = reps * generations * (kept * K if method == "luce" else m)
+            if total > MAX_DRAWS:
+                who = "generations, reps, n, K" if method == "luce" else "generations, reps"
+                raise ValueError(f"{who} too large: the chain with real data draws {total:.3g} "
+                                 f"values over its generations (reps × generations × "
+                                 f"{'⌊lam·n⌋ × K' if method == 'luce' else 'm'}), more than the {MAX_DRAWS:.0e} "
+                                 f"this function refuses (it would not finish)")
+
     gen = as_generator(rng)
     seed = seed_info(gen)
     lev = th._levels(p0 if p_ref is None else 0.5 * (p0 + p_ref), r)
     level, lv = lev.index, lev.values
     Kf = float(K)
-    m = p0.size
-    T1 = generations + 1
-    Tout = T1 if record == "all" else 1
     lam_k = -1.0 if lam is None else lam
     pref_k = p_ref if p_ref is not None else np.zeros(m)
 

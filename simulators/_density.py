@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from selfconsume._validation import check_int, check_lam
+from selfconsume._validation import check_int, check_lam, check_real
 
 from selfconsume.theory._targets import _check_grid, cell_edges, logpdf_at_points
 
@@ -123,7 +123,7 @@ def curate_density(p0, reward, K, generations, *, lam=None, grid, mass_tol=1e-3)
         Synthetic-to-real ratio :math:`\lambda\ge0`, with :math:`p_\text{ref}=p_0` (None: fully synthetic).
     grid : tuple of one or two arrays
         Increasing cell centres per axis (d = 1 or 2).
-    mass_tol : float
+    mass_tol : float in (0, 1]
         For a normalised law ``p0`` (one with ``logpdf``), the cells' midpoint masses must sum
         to 1 within ``mass_tol``; otherwise the grid is too coarse or too narrow for ``p0`` and
         a ``ValueError`` says so (a callable density is normalised on the grid instead).
@@ -147,6 +147,7 @@ def curate_density(p0, reward, K, generations, *, lam=None, grid, mass_tol=1e-3)
     d = len(axes)
     generations = check_int("generations", generations, min_value=0, max_value=10**6)
     lam = None if lam is None else check_lam(lam)
+    mass_tol = check_real("mass_tol", mass_tol, min_value=0.0, max_value=1.0, min_inclusive=False)
     mesh = np.meshgrid(*axes, indexing="ij")
     pts = np.stack([m.ravel() for m in mesh], axis=1)
     dens = _density_at(p0, pts, d)
@@ -157,7 +158,6 @@ def curate_density(p0, reward, K, generations, *, lam=None, grid, mass_tol=1e-3)
     if not (math.isfinite(total) and total > 0):
         raise ValueError(f"p0 must have a positive, finite integral over the grid's cells; got {total}")
     if hasattr(p0, "logpdf"):
-        mass_tol = float(mass_tol)
         if abs(total - 1.0) > mass_tol:
             raise ValueError(f"grid is too coarse or too narrow for p0: the cells hold mass {total:.6g} of p0, not 1 "
                              f"within mass_tol={mass_tol:g} (refine or widen the grid)")

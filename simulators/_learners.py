@@ -6,6 +6,10 @@ A learner follows scikit-learn's estimator habits:
 * ``fit(X, random_state=None) -> self`` on an ``(n, d)`` array (``random_state`` seeds any
   random initialisation; a learner may warm-start from its previous fit, as the papers
   fine-tune the previous generation's model);
+* ``random_state``: None, an int seed >= 0, a numpy ``SeedSequence``, ``BitGenerator``,
+  ``Generator`` (used as is, so a caller's stream advances) or legacy ``RandomState``; anything
+  else (a negative or fractional seed, a bool, a string) is refused with an error naming
+  ``random_state``;
 * fitted state in attributes ending in ``_``;
 * ``sample(n, random_state=None) -> (n, d)`` array;
 * optional ``log_prob(X) -> (n,)`` (the name torch.distributions and zuko use).
@@ -30,7 +34,8 @@ import math
 import numpy as np
 from scipy import linalg, special
 
-from selfconsume._validation import check_choice, check_int, check_points, check_real
+from selfconsume._parallel import as_generator
+from selfconsume._validation import check_choice, check_int, check_memory, check_points, check_real
 
 from ._learners_kernels import em_fit, lloyd, mixture_log_joint
 
@@ -42,6 +47,37 @@ _LLOYD_ITER = 20
 
 def _points(X, name="X", min_rows=1):
     return check_points(name, X, min_rows=min_rows)
+
+
+def _generator(random_state) -> np.random.Generator:
+    """``random_state`` as a Generator; errors name ``random_state``.
+
+    A Generator is used as is (the caller's stream advances, as :func:`retrain` relies on);
+    everything else goes through :func:`selfconsume._parallel.as_generator` (an int seed gives
+    the same stream as ``numpy.random.default_rng(seed)``).
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    try:
+        return as_generator(random_state)
+    except (TypeError, ValueError) as exc:
+        msg = str(exc)
+        if msg.startswith("rng "):
+            msg = "random_state " + msg[len("rng "):]
+        raise type(exc)(msg) from None
+
+
+def _check_random_state(random_state) -> None:
+    """Validate ``random_state`` where it is not drawn from, without advancing a caller's generator."""
+    if not isinstance(random_state, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
+        _generator(random_state)  # None, a seed or a SeedSequence: building a Generator consumes nothing
+
+
+def _sample_size(n, values_per_point: int, dim: int) -> int:
+    """``n`` (points to draw) as an int >= 0, refused when the draw cannot fit in memory."""
+    n = check_int("n", n, min_value=0)
+    check_memory(f"a sample of n = {n} points in d = {dim} dimensions", n * values_per_point, names="n")
+    return n
 
 
 class _Base:
@@ -86,6 +122,7 @@ class GaussianLearner(_Base):
 
     def fit(self, X, random_state=None):
         X = _points(X, min_rows=2)
+        _check_random_state(random_state)  # not used (the fit is deterministic), but validated
         self.dim_ = X.shape[1]
         self.mean_ = X.mean(axis=0)
         self.cov_ = np.atleast_2d(np.cov(X, rowvar=False, ddof=1 if self.estimator == "unbiased" else 0))
@@ -100,8 +137,9 @@ class GaussianLearner(_Base):
 
     def sample(self, n, random_state=None):
         self._check_fitted()
-        g = np.random.default_rng(random_state)
-        return self.mean_ + g.standard_normal((check_int("n", n, min_value=0), self.dim_)) @ self.chol_.T
+        n = _sample_size(n, 3 * self.dim_, self.dim_)  # the normals, their transform and the result
+        g = _generator(random_state)
+        return self.mean_ + g.standard_normal((n, self.dim_)) @ self.chol_.T
 
     def log_prob(self, X):
         self._check_fitted()
@@ -206,8 +244,9 @@ class MixtureLearner(_Base):
         X = np.ascontiguousarray(_points(X))
         if X.shape[0] < self.components:
             raise ValueError(f"X must have at least components = {self.components} points for EM; got {X.shape[0]}")
+        _check_random_state(random_state)  # also when warm-starting, where it is not used
         if not (self.warm_start and hasattr(self, "means_") and self.means_.shape[1] == X.shape[1]):
-            rng = np.random.default_rng(random_state)
+            rng = _generator(random_state)
             if self.n_init > 1:
                 best, score = None, -np.inf
                 for _ in range(self.n_init):
@@ -232,8 +271,9 @@ class MixtureLearner(_Base):
 
     def sample(self, n, random_state=None):
         self._check_fitted()
-        g = np.random.default_rng(random_state)
-        n = check_int("n", n, min_value=0)
+        d = self.dim_
+        n = _sample_size(n, 1 + 3 * d + d * d, d)  # labels, normals, gathered factors (n, d, d), result
+        g = _generator(random_state)
         k = g.choice(self.components, size=n, p=self.weights_ / self.weights_.sum())
         z = g.standard_normal((n, self.dim_))
         return self.means_[k] + np.einsum("nij,nj->ni", self.chol_[k], z)
@@ -262,14 +302,15 @@ class KDELearner(_Base):
 
     def fit(self, X, random_state=None):
         X = _points(X)
+        _check_random_state(random_state)  # not used (the fit is deterministic), but validated
         self.points_ = X.copy()
         self.dim_ = X.shape[1]
         return self
 
     def sample(self, n, random_state=None):
         self._check_fitted()
-        g = np.random.default_rng(random_state)
-        n = check_int("n", n, min_value=0)
+        n = _sample_size(n, 1 + 3 * self.dim_, self.dim_)  # indices, picked points, noise, result
+        g = _generator(random_state)
         idx = g.integers(self.points_.shape[0], size=n)
         return self.points_[idx] + self.bandwidth * g.standard_normal((n, self.dim_))
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from selfconsume._parallel import as_generator, replicate_blocks, run_blocks, seed_info
-from selfconsume._validation import check_choice, check_int, check_real
+from selfconsume._validation import check_choice, check_int, check_memory, check_real
 
 from . import _regression_kernels as _k
 
@@ -116,6 +116,9 @@ def simulate_regression(T, d, iterations, *, workflow="replace", sigma=1.0, reps
     (200, 12)
     """
     d = check_int("d", d, min_value=1)
+    # every kernel holds d × d factors (the samples loop two of them); checked before T, whose
+    # lower bound d + 2 would otherwise be the first thing a huge d trips
+    check_memory("the d × d Gram/Cholesky factors", 2 * d * d, names="d")
     T = check_int("T", T, min_value=d + 2)
     iterations = check_int("iterations", iterations, min_value=1)
     workflow = check_choice("workflow", workflow, WORKFLOWS)
@@ -124,6 +127,9 @@ def simulate_regression(T, d, iterations, *, workflow="replace", sigma=1.0, reps
     method = check_choice("method", method, METHODS)
     if workers is not None:
         check_int("workers", workers, min_value=1)
+    check_memory("the risk output (reps × iterations)", reps * iterations, names="reps, iterations")
+    if method == "samples":  # the literal loop holds the T × d design and T labels
+        check_memory("the T × d design", T * (d + 1), names="T, d")
     gen = as_generator(rng)
     seed = seed_info(gen)
     risk = np.empty((reps, iterations))

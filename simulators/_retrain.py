@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 
 from selfconsume._parallel import as_generator, replicate_blocks, run_blocks, seed_info
-from selfconsume._validation import check_choice, check_int, check_lam
+from selfconsume._validation import check_choice, check_int, check_lam, check_memory, check_points
 
 from ._common import readonly
-from ._learners import _points, check_learner
+from ._learners import GaussianLearner, MixtureLearner, _points, check_learner
 
 __all__ = ["retrain", "RetrainResult", "luce_select", "luce_tournament"]
 
@@ -97,46 +97,141 @@ class RetrainResult:
         return df
 
 
+def _param_values(learner, d):
+    """Values of the fitted attributes :func:`retrain` records per generation (0 when unknown)."""
+    if isinstance(learner, GaussianLearner):
+        return d + d * d  # mean_, cov_
+    if isinstance(learner, MixtureLearner):
+        return learner.components * (1 + d + d * d)  # weights_, means_, covariances_
+    return 0
+
+
 def _clone(learner):
     """An unfitted copy per replicate: ``learner.clone()`` when it has one, else a deep copy."""
     return learner.clone() if hasattr(learner, "clone") else copy.deepcopy(learner)
 
 
-def luce_select(candidates, reward, K, rng):
-    """Keep one of every K consecutive candidates with probability e^{r}/Σ e^{r} (in log space).
+def _check_reward_fn(reward, d):
+    """``reward`` as a checked :class:`selfconsume.theory.Reward` on ``d``-dimensional points."""
+    from selfconsume.theory import as_reward
 
-    ``candidates`` has ``n·K`` rows; returns the ``n`` kept rows. ``K = 1`` returns them all.
-    """
-    K = check_int("K", K, min_value=1)
+    if not callable(reward):
+        raise TypeError(f"reward must be callable on an (N, d) array of points (e.g. a "
+                        f"selfconsume.theory.Reward); got {reward!r}")
+    rew = as_reward(reward)
+    if rew.dim is not None and rew.dim != d:
+        raise ValueError(f"reward is defined on points of dimension {rew.dim}, but the points have d = {d} "
+                         f"coordinates")
+    return rew
+
+
+def _points_arg(name, value):
+    """``value`` as finite points ``(N, d)`` (1-D: points on the line); errors name ``name``."""
+    if value is None:
+        raise TypeError(f"{name} must be an array of points of shape (N, d); got None")
+    return check_points(name, value)
+
+
+def _rng(rng) -> np.random.Generator:
+    """``rng`` for the Luce draws: a Generator is used as is (its stream advances), anything else
+    goes through :func:`selfconsume._parallel.as_generator` (errors name ``rng``)."""
+    return rng if isinstance(rng, np.random.Generator) else as_generator(rng)
+
+
+def _luce_pick(x, rew, K, g):
+    """The Luce choice of one of every K consecutive rows of ``x`` (validated: ``len(x)`` a multiple of K)."""
     if K == 1:
-        return candidates
-    n = candidates.shape[0] // K
-    r = np.asarray(reward(candidates), dtype=float).reshape(n, K)
+        return x
+    n = x.shape[0] // K
+    r = np.asarray(rew(x), dtype=float).reshape(n, K)
     w = np.exp(r - r.max(axis=1, keepdims=True))
-    u = rng.random(n)[:, None] * w.sum(axis=1, keepdims=True)
+    u = g.random(n)[:, None] * w.sum(axis=1, keepdims=True)
     pick = np.minimum((np.cumsum(w, axis=1) < u).sum(axis=1), K - 1)
-    return candidates.reshape(n, K, -1)[np.arange(n), pick]
+    return x.reshape(n, K, -1)[np.arange(n), pick]
+
+
+def luce_select(candidates, reward, K, rng):
+    r"""Keep one of every K consecutive candidates with probability e^{r}/Σ e^{r} (in log space).
+
+    Parameters
+    ----------
+    candidates : array_like, shape (n·K, d) (or (n·K,): points on the line)
+        Finite points, ``n·K`` rows (a multiple of K).
+    reward : callable
+        :math:`r` on ``(N, d)`` points (a :class:`selfconsume.theory.Reward` or any callable;
+        its output is checked for shape and finiteness).
+    K : int
+        Candidates per kept point, :math:`K\ge1`; ``K = 1`` returns the candidates (as ``(N, d)``).
+    rng : None, int, SeedSequence, BitGenerator, Generator or RandomState
+        Random state (a Generator is used as is, so its stream advances).
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+        The kept rows.
+    """
+    x = _points_arg("candidates", candidates)
+    rew = _check_reward_fn(reward, x.shape[1])
+    K = check_int("K", K, min_value=1)
+    if x.shape[0] % K:
+        raise ValueError(f"candidates must hold a multiple of K = {K} rows (n·K: K candidates per kept point); "
+                         f"got {x.shape[0]} rows")
+    return _luce_pick(x, rew, K, _rng(rng))
 
 
 def luce_tournament(points, reward, K, rounds, rng, *, hard=False):
-    """``rounds`` rounds of :func:`luce_select` (or of keeping the best of K, ``hard=True``).
+    r"""``rounds`` rounds of :func:`luce_select` (or of keeping the best of K, ``hard=True``).
 
     ``points`` holds :math:`nK^{\text{rounds}}` iid draws of :math:`p_0`; the ``n`` rows returned
     are exact draws of :math:`p_{\text{rounds}}` of the population curated chain (a draw of
     :math:`p_{t+1}` is the choice among K draws of :math:`p_t`).
+
+    Parameters
+    ----------
+    points : array_like, shape (n·K**rounds, d) (or (n·K**rounds,): points on the line)
+        Finite points; the row count must be a multiple of :math:`K^{\text{rounds}}`, so with
+        :math:`K\ge2`, ``rounds`` is at most :math:`\log_K` of the row count (``K = 1`` keeps every
+        point whatever ``rounds``, and returns them at once).
+    reward : callable
+        :math:`r` on ``(N, d)`` points (checked for shape and finiteness).
+    K : int
+        Candidates per round, :math:`K\ge1`.
+    rounds : int
+        Rounds, :math:`\ge0`.
+    rng : None, int, SeedSequence, BitGenerator, Generator or RandomState
+        Random state (a Generator is used as is, so its stream advances).
+    hard : bool
+        Keep the best of K (ties: the first) instead of the Luce choice.
+
+    Returns
+    -------
+    ndarray, shape (n, d)
     """
+    x = _points_arg("points", points)
+    rew = _check_reward_fn(reward, x.shape[1])
     K = check_int("K", K, min_value=1)
     rounds = check_int("rounds", rounds, min_value=0)
-    x = np.asarray(points)
-    if x.shape[0] % K**rounds:
-        raise ValueError(f"points must hold a multiple of K**rounds = {K**rounds} rows; got {x.shape[0]}")
+    N = x.shape[0]
+    if K > 1:
+        # K**rounds must divide N, so K**rounds <= N: refuse larger `rounds` without computing a huge power
+        size, r_max = 1, 0
+        while size * K <= N:
+            size, r_max = size * K, r_max + 1
+        if rounds > r_max:
+            raise ValueError(f"rounds must be an integer in [0, {r_max}] for K = {K} and {N} points (points must hold "
+                             f"a multiple of K**rounds rows); got {rounds}")
+        if N % K**rounds:
+            raise ValueError(f"points must hold a multiple of K**rounds = {K**rounds} rows; got {N}")
+    g = _rng(rng)
+    if K == 1:
+        return x  # every round keeps every point
     for _ in range(rounds):
         if hard:
             m = x.shape[0] // K
-            r = np.asarray(reward(x), dtype=float).reshape(m, K)
+            r = np.asarray(rew(x), dtype=float).reshape(m, K)
             x = x.reshape(m, K, -1)[np.arange(m), r.argmax(axis=1)]
         else:
-            x = luce_select(x, reward, K, rng)
+            x = _luce_pick(x, rew, K, g)
     return x
 
 
@@ -206,6 +301,18 @@ def retrain(learner, real, generations, *, n, lam=None, workflow="replace", K=1,
     if lam is not None and m > n:
         raise ValueError(f"n must be >= floor(lam * len(real)) = {m} (the synthetic points used per generation); "
                          f"got n={n}")
+    # Sizes, before anything is allocated: the results (evaluation samples, their rewards and the
+    # recorded fitted parameters of every generation), one generation's candidates (n·K points
+    # and their rewards, about twice over while the learner samples them) and, accumulating, the
+    # pool of every point so far (copied as it grows).
+    T1 = generations + 1
+    per_gen = n_eval * (d + (rew is not None)) + _param_values(learner, d)
+    check_memory("the results (reps × (generations + 1) evaluation samples of n_eval points, and fitted parameters)",
+                 reps * T1 * per_gen, names="reps, generations, n_eval")
+    check_memory("one generation's n × K candidates", 2 * n * K * (d + 1), names="n, K")
+    if workflow == "accumulate":
+        check_memory("the accumulated training pool (len(real) + generations × n points)",
+                     2 * (N + generations * m) * d, names="n, lam, generations")
     gen = as_generator(rng)
     seed = seed_info(gen)
     samples = np.empty((reps, generations + 1, n_eval, d))
@@ -239,7 +346,7 @@ def retrain(learner, real, generations, *, n, lam=None, workflow="replace", K=1,
             pool = real
             for t in range(1, generations + 1):
                 cand = np.asarray(model.sample(n * K, random_state=g), dtype=float).reshape(n * K, d)
-                syn = luce_select(cand, rew, K, g)
+                syn = _luce_pick(cand, rew, K, g)
                 if workflow == "accumulate":
                     pool = np.concatenate([pool, syn[:m]])
                     train = pool

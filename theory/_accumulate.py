@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 from scipy import special
 
-from selfconsume._validation import check_int, check_int_array, check_real
+from selfconsume._validation import check_int, check_int_array, check_memory, check_real
 
 __all__ = [
     'expected_accumulate_cov',
@@ -141,6 +141,8 @@ def expected_accumulate_mean_err(n, k, trace0):
     k = check_int_array("k", k, min_value=1)
     trace0 = check_real("trace0", trace0, min_value=0.0, min_inclusive=False)
     kmax = int(np.max(k))
+    # j, the log-Gamma temporaries of the product, the terms and their cumulative sum
+    check_memory("storing the per-round terms up to max(k)", 8 * kmax, names="k")
     j = np.arange(1, kmax + 1, dtype=float)
     terms = np.exp(_log_product_func()(float(n), j - 1.0)) / j**2
     cum = trace0 / n * np.cumsum(terms)

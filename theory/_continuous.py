@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from selfconsume._validation import check_finite_array, check_int, check_lam, check_real
+from selfconsume._validation import check_finite_array, check_int, check_lam, check_memory, check_real
 
 from ._curation_kernels import log_h_levels_gapped as log_h_levels
 from ._curation_operator import _check_K
@@ -469,6 +469,23 @@ def _mean_cov(mean, cov):
     return mu, S
 
 
+def _check_reward(reward, kinds: tuple, what: str) -> Reward:
+    """``reward`` if it is a :class:`Reward` of one of ``kinds`` (by name), else a clear error naming it."""
+    makers = " or ".join(f"{k}_reward" for k in kinds)
+    if not isinstance(reward, Reward):
+        raise TypeError(f"reward must be a Reward built by {makers} ({what}); got {reward!r}")
+    if reward.name not in kinds:
+        raise ValueError(f"reward must be a {' or '.join(kinds)} reward ({makers}) for {what}; "
+                         f"got {reward.name!r}")
+    return reward
+
+
+def _check_reward_dim(reward: Reward, d: int, other: str) -> None:
+    if reward.dim is not None and reward.dim != d:
+        raise ValueError(f"reward must act on points of dimension {d} (that of {other}); got a reward of "
+                         f"dimension {reward.dim}")
+
+
 def gaussian_tilt(mean, cov, reward: Reward, t):
     r"""K = ∞ curation of :math:`N(\mu_0,\Sigma_0)` for t generations: :math:`p_t\propto p_0e^{t\,r}` (Lemma 2.1).
 
@@ -485,15 +502,15 @@ def gaussian_tilt(mean, cov, reward: Reward, t):
     ([1.5], [[0.25]])
     """
     mu0, S0 = _mean_cov(mean, cov)
+    reward = _check_reward(reward, ("linear", "quadratic"), "gaussian_tilt")
+    _check_reward_dim(reward, mu0.size, "mean")
     t = check_real("t", t, min_value=0.0)
     g = reward.gamma
     if reward.name == "linear":
         return mu0 + t * g * S0 @ reward.params["direction"], S0.copy()
-    if reward.name == "quadratic":
-        P = np.linalg.inv(S0) + t * g * np.eye(mu0.size)
-        St = np.linalg.inv(P)
-        return St @ (np.linalg.solve(S0, mu0) + t * g * reward.params["centre"]), St
-    raise ValueError(f"gaussian_tilt needs a linear or quadratic reward; got {reward.name!r}")
+    P = np.linalg.inv(S0) + t * g * np.eye(mu0.size)
+    St = np.linalg.inv(P)
+    return St @ (np.linalg.solve(S0, mu0) + t * g * reward.params["centre"]), St
 
 
 def mixture_tilt(p0: GaussianMixture, reward: Reward, t) -> GaussianMixture:
@@ -511,13 +528,15 @@ def mixture_tilt(p0: GaussianMixture, reward: Reward, t) -> GaussianMixture:
     >>> round(w[0], 6)      # 1/(1 + exp(-(3² - 2²)/(2(1 + 1/10))))
     0.906593
     """
-    if reward.name != "quadratic":
-        raise ValueError(f"mixture_tilt needs a quadratic reward; got {reward.name!r}")
+    if not isinstance(p0, GaussianMixture):
+        raise TypeError(f"p0 must be a GaussianMixture (see gaussian_mixture); got {p0!r}")
+    reward = _check_reward(reward, ("quadratic",), "mixture_tilt")
+    w, m, S = _components(p0)
+    d = m.shape[1]
+    _check_reward_dim(reward, d, "p0")
     t = check_real("t", t, min_value=0.0)
     if t == 0:
         return p0
-    w, m, S = _components(p0)
-    d = m.shape[1]
     c = reward.params["centre"]
     g = reward.gamma
     logw, means, covs = [], [], []
@@ -539,20 +558,34 @@ def mixture_tilt(p0: GaussianMixture, reward: Reward, t) -> GaussianMixture:
 def best_of_k_cdf(F0, K, t):
     r"""Hard selection (keep the best of K): :math:`F_t=F_0^{K^t}` for a continuous reward law (§6 item 4).
 
-    Computed as :math:`\exp(K^t\log F_0)`, exact for any t (no power towers).
+    Computed as :math:`F_0` to the power :math:`K^t` while :math:`K^t` is a float, and past that (t log K > 700)
+    as :math:`\exp(-\exp(t\log K+\log(-\log F_0)))`: exact for any t (no power towers, no
+    overflow; :math:`F_t` is then 0 for every :math:`F_0<1`, and 1 at :math:`F_0=1`).
 
     Examples
     --------
     >>> round(best_of_k_cdf(0.5, 2, 3), 15)    # 0.5**8
     0.00390625
+    >>> best_of_k_cdf([0.5, 1.0], 2, 10**15).tolist()
+    [0.0, 1.0]
     """
     K = check_int("K", K, min_value=1)
     t = check_int("t", t, min_value=0)
-    F0 = np.asarray(F0, dtype=float)
+    try:
+        F0 = np.asarray(F0, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"F0 must be CDF values in [0, 1] (a float or an array of floats); got {F0!r}") from None
     if np.any((F0 < 0) | (F0 > 1)) or not np.all(np.isfinite(F0)):
         raise ValueError("F0 must be CDF values in [0, 1]")
-    with np.errstate(divide="ignore"):
-        out = np.exp(math.exp(t * math.log(K)) * np.log(F0)) if K > 1 else F0.copy()
+    if K == 1 or t == 0:
+        out = F0.copy()
+    else:
+        log_kt = t * math.log(K)  # log K^t
+        with np.errstate(divide="ignore", over="ignore"):
+            if log_kt <= 700.0:  # K^t exact as an int, rounded once; pow is exact to an ulp
+                out = np.power(F0, float(K**t))
+            else:  # F0 = 1: log(−log F0) = −inf, F_t = 1; F0 = 0: F_t = 0
+                out = np.exp(-np.exp(log_kt + np.log(-np.log(F0))))
     return float(out) if out.ndim == 0 else out
 
 
@@ -589,6 +622,8 @@ def top_set_kl_constant(law: RewardLaw, K) -> float:
     :math:`C/t` with :math:`C=\frac{K}{K-1}\,\frac{f(r^{*-})}{a}` (:math:`K=\infty`: :math:`f(r^{*-})/a`). Derived
     here (🧮); checked against :func:`curate_reward_law`.
     """
+    if not isinstance(law, RewardLaw):
+        raise TypeError(f"law must be a RewardLaw (see reward_law, reward_law_from_scipy); got {law!r}")
     K = _check_K(K)
     if K == 1:
         raise ValueError("K must be >= 2: without curation p_t = p_0 and KL(p*‖p_t) = -log a stays constant")
@@ -606,12 +641,12 @@ def top_set_kl_constant(law: RewardLaw, K) -> float:
 def curated_gaussian_moments(mean, cov, reward: Reward, K):
     r"""Mean and covariance of the curated law :math:`p\,H^K_p` for :math:`p=N(\mu,\Sigma)` and a linear reward.
 
-    With :math:`R=\gamma a^	op X`, :math:`X=\mathbb E[X\mid R]+arepsilon` with
-    :math:`\mathbb E[X\mid R]=\mu+\Sigma a\,(R-\mathbb E_0R)/(\gamma\,a^	op\Sigma a)` and :math:`arepsilon` independent of
+    With :math:`R=\gamma a^\top X`, :math:`X=\mathbb E[X\mid R]+\varepsilon` with
+    :math:`\mathbb E[X\mid R]=\mu+\Sigma a\,(R-\mathbb E_0R)/(\gamma\,a^\top\Sigma a)` and :math:`\varepsilon` independent of
     :math:`R`; curation reweights by a function of :math:`R` only, so
 
-    .. math:: \mu'=\mu+\Sigma a\,rac{\mathbb E_1R-\mathbb E_0R}{\gamma\,a^	op\Sigma a},\qquad
-              \Sigma'=\Sigma+\Sigma aa^	op\Sigma\,rac{\mathrm{Var}_1R/\gamma^2-a^	op\Sigma a}{(a^	op\Sigma a)^2},
+    .. math:: \mu'=\mu+\Sigma a\,\frac{\mathbb E_1R-\mathbb E_0R}{\gamma\,a^\top\Sigma a},\qquad
+              \Sigma'=\Sigma+\Sigma aa^\top\Sigma\,\frac{\mathrm{Var}_1R/\gamma^2-a^\top\Sigma a}{(a^\top\Sigma a)^2},
 
     with :math:`\mathbb E_1R`, :math:`\mathrm{Var}_1R` from one step of :func:`curate_reward_law` (any K). A learned
     Gaussian refitted (sample mean, ddof-1 covariance) on n curated samples has exactly these
@@ -625,8 +660,8 @@ def curated_gaussian_moments(mean, cov, reward: Reward, K):
     ([1.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])
     """
     mu, S = _mean_cov(mean, cov)
-    if reward.name != "linear":
-        raise ValueError(f"curated_gaussian_moments needs a linear reward; got {reward.name!r}")
+    reward = _check_reward(reward, ("linear",), "curated_gaussian_moments")
+    _check_reward_dim(reward, mu.size, "mean")
     a = reward.params["direction"]
     g = reward.gamma
     p = gaussian_mixture([1.0], mu[None, :], covs=S[None])
@@ -643,11 +678,11 @@ def expected_kde_trace(trace0, dim, bandwidth, generations, *, n_synthetic, n_re
     training covariance, divisor = size; the model's covariance is :math:`S_t+h^2I`).
 
     Fully synthetic (``n_real`` None): the training set is :math:`n` draws of the KDE, so
-    :math:`\mathbb E[S_{t+1}\mid S_t]=rac{n-1}n(S_t+h^2I)`: the loop spreads to
+    :math:`\mathbb E[S_{t+1}\mid S_t]=\frac{n-1}n(S_t+h^2I)`: the loop spreads to
     :math:`\mathrm{tr}\,S_\infty=(n-1)dh^2`. With the :math:`N` real points kept and :math:`m` synthetic
     added (λ = m/N), with :math:`D_t` the training mean minus the real mean:
-    :math:`\mathbb E\|D_{t+1}\|^2=ig(	frac m{N+m}ig)^2(\|D_t\|^2+\mathrm{tr}\,C_t/m)` and
-    :math:`\mathbb E\,\mathrm{tr}S_{t+1}=ig[N\,\mathrm{tr}S_r+(m-1)\mathrm{tr}C_t+	frac{Nm}{N+m}(\|D_t\|^2+\mathrm{tr}C_t/m)ig]/(N+m)`,
+    :math:`\mathbb E\|D_{t+1}\|^2=\big(\tfrac m{N+m}\big)^2(\|D_t\|^2+\mathrm{tr}\,C_t/m)` and
+    :math:`\mathbb E\,\mathrm{tr}S_{t+1}=\big[N\,\mathrm{tr}S_r+(m-1)\mathrm{tr}C_t+\tfrac{Nm}{N+m}(\|D_t\|^2+\mathrm{tr}C_t/m)\big]/(N+m)`,
     :math:`C_t=S_t+h^2I` — a linear recursion, so it holds in expectation exactly (derived here, 🧮).
     Returns an array of length ``generations + 1`` (:math:`t=0` is the fit to the real data).
 
@@ -661,15 +696,16 @@ def expected_kde_trace(trace0, dim, bandwidth, generations, *, n_synthetic, n_re
     h2 = check_real("bandwidth", bandwidth, min_value=0.0, min_inclusive=False) ** 2
     generations = check_int("generations", generations, min_value=0)
     m = check_int("n_synthetic", n_synthetic, min_value=1)
+    N = None if n_real is None else check_int("n_real", n_real, min_value=1)
+    check_memory("storing the trace trajectory", generations + 1, names="generations")
     out = np.empty(generations + 1)
     out[0] = trace0
     tr, dd = trace0, 0.0
     for t in range(generations):
         c = tr + dim * h2
-        if n_real is None:
+        if N is None:
             tr = (m - 1) / m * c
         else:
-            N = check_int("n_real", n_real, min_value=1)
             cross = dd + c / m
             tr_new = (N * trace0 + (m - 1) * c + N * m / (N + m) * cross) / (N + m)
             dd = (m / (N + m)) ** 2 * cross

@@ -51,14 +51,88 @@ def _exp(x):
 
 
 def _shifted_moments(p, r):
-    """(r*, E_p w, Var_p w) with w = e^{r − r*}, r* the top of the support (Var from centred terms)."""
+    """(r*, E_p w, Var_p w) with w = e^{r − r*}, r* the top of the support (Var by :func:`_var_exp`)."""
+    top, mu = _top_mean(p, r)
+    return top, mu, _var_exp(p, r).linear()
+
+
+def _top_mean(p, r):
+    """(r*, E_p w) with w = e^{r − r*}, r* the top of the support."""
     pos = p > 0
     top = float(r[pos].max())
-    w = np.exp(r[pos] - top)
-    ps = p[pos]
-    mu = float(ps @ w)
-    var = float(ps @ (w - mu) ** 2)
-    return top, mu, var
+    return top, float(p[pos] @ np.exp(r[pos] - top))
+
+
+class _VarExp(NamedTuple):
+    r""":math:`\mathrm{Var}_pw`, :math:`w=e^{r-r^*}`: ``ldexp(var_s, 2 e)`` when ``var_s`` is not None
+    (exact to O(Lε)), and its log ``log_var`` (exact always; ``-inf`` for one level)."""
+
+    top: float
+    var_s: float | None
+    e: int
+    log_var: float
+
+    def linear(self) -> float:
+        """Var_p w as a float (0 when it underflows)."""
+        if self.var_s is not None:
+            return math.ldexp(self.var_s, 2 * self.e)
+        return math.exp(self.log_var) if self.log_var > -745.2 else 0.0
+
+    def times_exp(self, log_scale: float) -> float:
+        r""":math:`e^{\text{log\_scale}}\,\mathrm{Var}_pw`, exact whenever both factors are normal floats
+        (``inf`` past the float64 range)."""
+        if self.log_var == -math.inf:
+            return 0.0
+        if self.var_s is not None and abs(log_scale) < 708.0:
+            v = math.ldexp(self.var_s, 2 * self.e)
+            if v >= 2.2250738585072014e-308:
+                return math.exp(log_scale) * v
+        return _exp(log_scale + self.log_var)
+
+
+def _var_exp(p, r) -> _VarExp:
+    r""":math:`\mathrm{Var}_p[e^{r-r^*}]` from differences of levels, never from :math:`w-\mathbb E_pw`.
+
+    With the distinct support levels in increasing order, :math:`q` their masses and
+    :math:`\Delta_k=w_{k+1}-w_k=w_{k+1}\,(-\operatorname{expm1}(r_k-r_{k+1}))` (exact for any gap, down
+    to the smallest subnormal),
+
+    .. math:: w_i-\mathbb E_pw=A_i-B_i,\quad A_i=\sum_{k<i}P_k\Delta_k,\quad B_i=\sum_{k\ge i}Q_{k+1}\Delta_k,
+
+    :math:`P_k=\sum_{j\le k}q_j`, :math:`Q_k=\sum_{j\ge k}q_j`: sums of positive terms, so each deviation
+    has absolute error :math:`O(\epsilon)\sqrt{\mathrm{Var}+d_i^2}` and :math:`\mathrm{Var}=\sum_iq_i(A_i-B_i)^2`
+    relative error :math:`O(L\epsilon)` — also for levels 1e-78 apart, where :math:`e^r-\mathbb E e^r`
+    rounds to 0. The gaps are scaled by a power of two (exact) so that the largest is in [1/2, 1);
+    when the scaled variance is still below 1e-250 (tiny masses), the same sums are taken in log space.
+    """
+    pos = p > 0
+    v, inv = np.unique(r[pos], return_inverse=True)  # increasing levels
+    top = float(v[-1])
+    if v.size == 1:
+        return _VarExp(top, 0.0, 0, -math.inf)
+    q = np.bincount(inv.ravel(), weights=p[pos], minlength=v.size)
+    q = q / q.sum()
+    lw = v - top
+    em = -np.expm1(v[:-1] - v[1:])  # 1 − e^{−gap} ∈ (0, 1]
+    P = np.cumsum(q)[:-1]  # P_k, k = 0..L−2
+    Q = np.cumsum(q[::-1])[::-1][1:]  # Q_{k+1}
+    delta = np.exp(lw[1:]) * em
+    dmax = float(delta.max())
+    if dmax > 0.0:
+        e = math.frexp(dmax)[1]
+        delta = np.ldexp(delta, -e)
+        A = np.concatenate(([0.0], np.cumsum(P * delta)))
+        B = np.concatenate((np.cumsum((Q * delta)[::-1])[::-1], [0.0]))
+        var_s = float(q @ (A - B) ** 2)
+        if var_s > 1e-250:
+            return _VarExp(top, var_s, e, math.log(var_s) + 2 * e * math.log(2.0))
+    ldelta = lw[1:] + np.log(em)
+    lA = np.concatenate(([-math.inf], np.logaddexp.accumulate(np.log(P) + ldelta)))
+    lB = np.concatenate((np.logaddexp.accumulate((np.log(Q) + ldelta)[::-1])[::-1], [-math.inf]))
+    hi, lo = np.maximum(lA, lB), np.minimum(lA, lB)
+    with np.errstate(divide="ignore"):  # A_i = B_i exactly: a zero deviation, log 0 = −inf
+        ld = hi + np.log(-np.expm1(lo - hi))
+    return _VarExp(top, None, 0, float(special.logsumexp(np.log(q) + 2.0 * ld)))
 
 
 def expected_exp_reward(p, reward, *, log=False):
@@ -71,26 +145,29 @@ def expected_exp_reward(p, reward, *, log=False):
     699.3068528194
     """
     p, r = _check_p_reward(p, reward)
-    top, mu, _ = _shifted_moments(p, r)
+    top, mu = _top_mean(p, r)
     return top + math.log(mu) if log else _exp(top) * mu
 
 
 def variance_exp_reward(p, reward, *, log=False):
     r""":math:`\mathrm{Var}_p[e^{r}]` (or its log; ``-inf`` when the support is one level).
 
-    Computed as :math:`e^{2r^*}\mathrm{Var}_p[e^{r-r^*}]` from centred terms (no cancellation).
+    Computed as :math:`e^{2r^*}\mathrm{Var}_p[e^{r-r^*}]` from differences of levels,
+    :math:`e^{r_i}-e^{r_j}=e^{r_j}\operatorname{expm1}(r_i-r_j)`, never from :math:`e^r-\mathbb E_pe^r`
+    (no cancellation, in log space where the variance is tiny): exact to a few ulps also for
+    levels 1e-78 apart (``log=True``: about −358, not ``-inf``).
 
     Examples
     --------
     >>> from selfconsume.theory import variance_exp_reward
     >>> round(variance_exp_reward([0.5, 0.5], [0.0, 0.0]), 12), round(variance_exp_reward([0.5, 0.5], [0.0, 1.0]), 12)
     (0.0, 0.738123110503)
+    >>> round(variance_exp_reward([0.5, 0.5], [0.0, 1e-78], log=True), 6)   # log(1e-156 / 4)
+    -360.589569
     """
     p, r = _check_p_reward(p, reward)
-    top, _, var = _shifted_moments(p, r)
-    if log:
-        return 2 * top + math.log(var) if var > 0 else -math.inf
-    return _exp(2 * top) * var if var > 0 else 0.0
+    ve = _var_exp(p, r)
+    return 2 * ve.top + ve.log_var if log else ve.times_exp(2 * ve.top)
 
 
 def bound_lemma22_gain(p, reward, K, *, upper=False, log=False):
@@ -130,12 +207,12 @@ def bound_lemma22_gain(p, reward, K, *, upper=False, log=False):
     """
     p, r = _check_p_reward(p, reward)
     K = _check_K(K)
-    top, _, var = _shifted_moments(p, r)
+    ve = _var_exp(p, r)
     f = 1.0 if K == math.inf else (K - 1) / K
-    scale = 2 * top - float(r[p > 0].min()) if upper else top
-    if log:
-        return math.log(f) + scale + math.log(var) if f > 0 and var > 0 else -math.inf
-    return f * var * _exp(scale) if f * var > 0 else 0.0
+    scale = 2 * ve.top - float(r[p > 0].min()) if upper else ve.top
+    if f == 0 or ve.log_var == -math.inf:
+        return -math.inf if log else 0.0
+    return math.log(f) + scale + ve.log_var if log else f * ve.times_exp(scale)
 
 
 @functools.cache
@@ -258,11 +335,16 @@ def bound_thm24(K, lam, *, t=None):
     t : int, optional
         Generation. ``None``: the bound for all t, :math:`-\log(1-\lambda(K-1))` when
         :math:`\lambda(K-1)<1` and ``inf`` otherwise (Ferbach et al. 2024, Thm 2.4). An int:
-        :math:`\log c_t` from :func:`thm24_ratio_sequence`, finite for every λ and K.
+        :math:`\log c_t` from :func:`thm24_ratio_sequence`, finite for every λ and every finite K.
 
     Returns
     -------
     float
+        ``inf`` for K = ``numpy.inf`` with λ > 0 and t ≥ 1 (or t None): then
+        :math:`c_1=(1+\lambda K)/(1+\lambda)=\infty`, and no bound in K, λ, t alone exists — with
+        :math:`H^\infty_p=e^r/\mathbb E_pe^r`, :math:`p_1(x^*)/p_\text{ref}(x^*)=(1+\lambda e^{r^*}/\mathbb E_{p_\text{ref}}e^r)/(1+\lambda)`
+        is unbounded over :math:`p_\text{ref}` (a top level of small mass far above the rest), and so is
+        :math:`\mathrm{KL}(p_1\|p_\text{ref})`. 0 when λ = 0, K = 1 or t = 0.
 
     Notes
     -----
@@ -276,6 +358,8 @@ def bound_thm24(K, lam, *, t=None):
     (2.302585092994, 0.526093095897)
     >>> bound_thm24(4, 0.5)
     inf
+    >>> bound_thm24(np.inf, 1.0, t=1), bound_thm24(np.inf, 1.0, t=0)
+    (inf, 0.0)
     """
     K = _check_K(K)
     lam = check_lam(lam)
@@ -392,7 +476,9 @@ def level_rates(p0, reward, K):
     -------
     levels, rho : ndarray
         Distinct rewards, decreasing, and their rates (:math:`\rho=1` on the top level,
-        :math:`\rho_j<1` below when K ≥ 2). ``-log P_t(r=r^*)`` decays like :math:`\rho_2^t`.
+        :math:`\rho_j<1` below when K ≥ 2; K = 1 is no curation: every :math:`\rho_j=1`, for any
+        gap). ``-log P_t(r=r^*)`` decays like :math:`\rho_2^t`. A rate below the float64 range
+        (gap past ~745) is 0.
 
     Examples
     --------
@@ -406,6 +492,8 @@ def level_rates(p0, reward, K):
     K = _check_K(K)
     lev = _levels(p0, r)
     vals = lev.values[lev.support]
+    if K == 1:  # H = 1: ρ_j = e/(e + 0) = 1 exactly (not 0/0 when e^{−Δ} underflows)
+        return vals, np.ones(vals.size)
     e = np.exp(vals - vals[0])
     if K == math.inf:
         return vals, e
@@ -461,7 +549,9 @@ def mixed_fixed_point_inf(p_ref, reward, lam):
     of :math:`\sum_xp_\text{ref}(x)/(1+\lambda-\lambda e^{r(x)}/Z)=1` (the left side decreases from
     +∞ to :math:`1/(1+\lambda)`); summing the fixed-point equation shows the root is
     self-consistent (theory.md §1.7). Solved by Brent's method for :math:`d=1+\lambda-\lambda e^{r^*}/Z`,
-    the denominator at the top level, written so that no denominator suffers cancellation.
+    the denominator at the top level, written so that no denominator suffers cancellation: first in
+    :math:`\log d` (d is of the order of the top level's mass, which may be 1e-282 or subnormal), then
+    polished in d to a relative 4ε.
 
     Examples
     --------
@@ -476,23 +566,51 @@ def mixed_fixed_point_inf(p_ref, reward, lam):
     pos = p > 0
     top = float(r[pos].max())
     if lam == 0:
-        _, mu, _ = _shifted_moments(p, r)
+        _, mu = _top_mean(p, r)
         return MixedFixedPoint(p.copy(), _exp(top) * mu, top + math.log(mu))
     q = p[pos]
     one_minus_w = -np.expm1(r[pos] - top)  # 1 − w, exact for w near 1
     a = 1.0 + lam
 
-    def denom(d):  # 1 + λ − y w with y = 1 + λ − d
-        return d + (a - d) * one_minus_w
+    is_top = one_minus_w == 0
+    log_qtop = math.log(float(q[is_top].sum()))
+    rest, rest_omw = q[~is_top], one_minus_w[~is_top]
 
-    def g(d):
-        return float(np.sum(q / denom(d))) - 1.0
+    def g_rest(d):  # Σ over the atoms below the top of q/(1 + λ − y w), y = 1 + λ − d
+        return float(np.sum(rest / (d + (a - d) * rest_omw)))
 
-    qtop = float(q[one_minus_w == 0].sum())
-    lo = qtop / (2.0 * a)  # g(lo) ≥ qtop/lo − 1 = 2a − 1 > 0
-    d = optimize.brentq(g, lo, a, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
+    def g_log(u):  # g(e^u) − 1, the top atoms' Σ q/d as exp(log q_top − u): no overflow for tiny d
+        return math.exp(log_qtop - u) + g_rest(math.exp(u)) - 1.0
+
+    # Brent in u = log d first: d is of the order of q_top (1e-282, or subnormal), where Brent in d
+    # from the bracket [q_top/(2a), a] would need ~1000 bisections (g ~ q_top/d is hyperbolic).
+    # g(lo) ≥ q_top/lo − 1 = 2a − 1 > 0 at lo = q_top/(2a); g(a) = 1/a − 1 < 0.
+    eps = np.finfo(float).eps
+    u = optimize.brentq(g_log, log_qtop - math.log(2.0 * a), math.log(a), xtol=1e-15, rtol=4 * eps, maxiter=500)
+    # Then polish (relative error ~ε instead of |u|ε) on d = 2^e m (1 + s), |s| ≤ 1e-9, with the top
+    # atoms' q scaled by 2^−e (exact): no step of Brent's is subnormal, even when d is.
+    e = math.floor(u / math.log(2.0)) + 1
+    m = math.exp(u - e * math.log(2.0))  # ≈ the mantissa of d, in [1/2, 1)
+    qs_top = np.ldexp(q[is_top], -e)
+
+    def g_s(s):
+        dm = m * (1.0 + s)
+        return float(np.sum(qs_top / dm)) + g_rest(math.ldexp(dm, e)) - 1.0
+
+    s_lo, s_hi = -1e-9, min(1e-9, a / math.ldexp(m, e) - 1.0)  # d ≤ a
+    g_lo, g_hi = g_s(s_lo), g_s(s_hi)
+    s = 0.0
+    if g_lo == 0.0 or g_hi == 0.0:
+        s = s_lo if g_lo == 0.0 else s_hi
+    elif g_lo > 0.0 > g_hi:
+        s = optimize.brentq(g_s, s_lo, s_hi, xtol=1e-17, rtol=4 * eps, maxiter=200)
+    dm = m * (1.0 + s)
+    d = math.ldexp(dm, e)
     out = np.zeros_like(p)
-    out[pos] = q / denom(d)
+    vals = np.empty(q.size)
+    vals[is_top] = qs_top / dm
+    vals[~is_top] = rest / (d + (a - d) * rest_omw)
+    out[pos] = vals
     # Z = E_{p_∞} e^r (summing the fixed-point equation). Not λe^{r*}/(a − d): for λ ≪ 1, a − d
     # cancels (d → a), and a − d may even round to 0 (λ = 1e-16).
     log_Z = top + math.log(float(out[pos] @ (1.0 - one_minus_w)))

@@ -47,6 +47,25 @@ __all__ = [
     "tilt",
 ]
 
+#: Largest ``dps`` of :func:`curation_H_enumerated`: an oracle for float64 output needs ~20 digits; more
+#: only slows mpmath down, and a value like 10¹⁵ would exhaust memory.
+MAX_ENUMERATION_DPS = 10_000
+#: Up to this K, :func:`curation_H_enumerated` tabulates the powers q_j^c, c < K; above, it computes them on demand.
+_POWER_TABLE_MAX = 100_000
+
+
+class _Powers:
+    """``q**c`` on demand, cached (the table of :func:`curation_H_enumerated` for a huge K)."""
+
+    def __init__(self, q, mp):
+        self.q, self.mp, self.cache = q, mp, {}
+
+    def __getitem__(self, c):
+        v = self.cache.get(c)
+        if v is None:
+            v = self.cache[c] = self.mp.power(self.q, c)
+        return v
+
 
 # --------------------------------------------------------------------------- validation
 
@@ -257,11 +276,12 @@ def curation_H_enumerated(p, reward, K, *, dps=40, log=False, max_terms=2_000_00
     K : int
         Finite, ≥ 1.
     dps : int
-        mpmath decimal digits.
+        mpmath decimal digits, 15 ≤ dps ≤ 10 000 (an oracle for float64 output needs about 20;
+        more only slows it down, and a huge value would exhaust memory).
     log : bool
         Return log H.
     max_terms : int
-        Refuse (ValueError) when the number of compositions
+        At least 1. Refuse (ValueError) when the number of compositions
         :math:`\binom{K+L-2}{L-1}` exceeds it.
 
     Returns
@@ -281,7 +301,8 @@ def curation_H_enumerated(p, reward, K, *, dps=40, log=False, max_terms=2_000_00
 
     p, r = _check_p_reward(p, reward)
     K = _check_K(K, allow_inf=False)
-    dps = check_int("dps", dps, min_value=15)
+    dps = check_int("dps", dps, min_value=15, max_value=MAX_ENUMERATION_DPS)
+    max_terms = check_int("max_terms", max_terms, min_value=1)
     lev = _levels(p, r)
     if K == 1:
         return np.zeros(p.size) if log else np.ones(p.size)
@@ -300,10 +321,13 @@ def curation_H_enumerated(p, reward, K, *, dps=40, log=False, max_terms=2_000_00
         q = [mp.mpf(lev.mass[j]) / tot for j in sup]
         wt = [mp.exp(mp.mpf(v) - top) for v in lev.values]
         acc = [mp.mpf(0)] * len(wt)
-        powq = [[mp.mpf(1)] for _ in range(L)]
-        for j in range(L):
-            for _ in range(K - 1):
-                powq[j].append(powq[j][-1] * q[j])
+        if K - 1 <= _POWER_TABLE_MAX:
+            powq = [[mp.mpf(1)] for _ in range(L)]
+            for j in range(L):
+                for _ in range(K - 1):
+                    powq[j].append(powq[j][-1] * q[j])
+        else:  # few compositions of a huge K (one or two levels): powers on demand, not K − 1 of them
+            powq = [_Powers(qj, mp) for qj in q]
 
         def rec(j, rem, prob, S):
             if j == L - 1:

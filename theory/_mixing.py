@@ -35,6 +35,7 @@ from selfconsume._validation import (
     check_int,
     check_int_array,
     check_lam,
+    check_memory,
     check_real,
 )
 
@@ -138,6 +139,7 @@ def expected_mixed_moments(n, lam, generations, *, sigma2=1.0, workflow="replace
     sigma2 = check_real("sigma2", sigma2, min_value=0.0, min_inclusive=False)
     workflow = check_choice("workflow", workflow, ("replace", "accumulate"))
     estimator = check_choice("estimator", estimator, ("unbiased", "mle"))
+    check_memory("storing the moment trajectories", 2 * (T + 1), names="generations")
     m = int(math.floor(lam * n + 1e-9))
     fs, fd = _step_functions(workflow, estimator)
     ssr = (n - 1) * sigma2

@@ -88,8 +88,16 @@ def expected_regression_risk(n_iter, T, d, sigma2=1.0, workflow="replace"):
 
 
 def _check_design(T, d):
+    """(T, d): d ≥ 1 and T ≥ d + 2 (the inverse-Wishart mean needs T − d − 1 > 0).
+
+    Each is first checked on its own (d ≥ 1, T ≥ 3); the coupling is then reported as a range
+    for d that names T, so a too-large d is blamed on d, not on T.
+    """
     d = check_int("d", d, min_value=1)
-    T = check_int("T", T, min_value=d + 2)
+    T = check_int("T", T, min_value=3)
+    if d > T - 2:
+        raise ValueError(f"d must be an integer in [1, T - 2] = [1, {T - 2}] (the design needs T >= d + 2 "
+                         f"rows for E tr (X^T X)^-1 to be finite; T = {T}); got {d}")
     return T, d
 
 

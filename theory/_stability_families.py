@@ -395,13 +395,20 @@ def _check_pair(family, truth):
     return family, truth
 
 
-def _check_theta(family, theta) -> np.ndarray:
-    th = np.atleast_1d(np.asarray(theta, dtype=float)).ravel()
+def _check_theta(family, theta, name: str = "theta") -> np.ndarray:
+    """``theta`` as a float vector of ``family.dim`` parameters inside their bounds, or an error naming ``name``."""
+    want = f"{family.dim} real numbers {tuple(map(str, family.params))}"
+    if isinstance(theta, (str, bytes)) or theta is None:
+        raise TypeError(f"{name} must be {want}; got {theta!r}")
+    try:
+        th = np.atleast_1d(np.asarray(theta, dtype=float)).ravel()
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be {want}; got {theta!r}") from None
     if th.size != family.dim:
-        raise ValueError(f"theta must have {family.dim} entries {tuple(map(str, family.params))}; got {theta!r}")
+        raise ValueError(f"{name} must have {family.dim} entries {tuple(map(str, family.params))}; got {theta!r}")
     for v, (lo, hi), p in zip(th, family.bounds, family.params):
         if not (math.isfinite(v) and lo < v < hi):
-            raise ValueError(f"theta[{p}] must be in ({lo}, {hi}); got {v}")
+            raise ValueError(f"{name}[{p}] must be in ({lo}, {hi}); got {v}")
     return th
 
 

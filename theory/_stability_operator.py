@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from selfconsume._validation import check_choice, check_int, check_lam
+from selfconsume._validation import check_choice, check_int, check_lam, check_memory
 
 from ._quadrature import _mexpect, _wsum
 from ._stability_families import _check_pair, _check_theta
@@ -272,8 +272,9 @@ def iterate_retraining_map(family, truth, lam, theta0, steps, *, search="auto") 
     """
     family, truth = _check_pair(family, truth)
     steps = check_int("steps", steps, min_value=0)
+    check_memory("storing the iterates", (steps + 1) * family.dim, names="steps")
     G = retraining_map(family, truth, lam, search=search)
-    th = _check_theta(family, theta0)
+    th = _check_theta(family, theta0, "theta0")
     out = np.empty((steps + 1, family.dim))
     out[0] = th
     for t in range(steps):

@@ -32,12 +32,18 @@ def test_finish_verdicts():
         Comparison("upper bound ok", 0.9, 0.7, tol=0.0, relation="<="),
         Comparison("upper bound bad", 0.5, 0.7, tol=0.0, relation="<="),
         Comparison("interval", 0.0, 0.01, ci=(-0.02, 0.04)),
-        Comparison("nan is never a pass", 0.0, float("nan"), tol=1.0),
     ])
     got = {r.quantity: r.passed for r in rows}
     assert got == {"in": True, "out": False, "tol ok": True, "tol bad": False, "lower bound ok": True,
                    "lower bound bad": False, "upper bound ok": True, "upper bound bad": False,
-                   "interval": True, "nan is never a pass": False}
+                   "interval": True}
+    # a NaN is refused where it is made, naming the field (the claim then reports an ERROR)
+    for field in ("predicted", "measured"):
+        args = {"predicted": 0.0, "measured": 0.0, field: float("nan")}
+        with pytest.raises(ValueError, match=f"{field} must not be NaN"):
+            Comparison("nan", args["predicted"], args["measured"], tol=1.0)
+    with pytest.raises(ValueError, match="se must not be NaN"):
+        Comparison("nan", 0.0, 0.0, se=float("nan"))
     z = z_bonferroni(2)
     assert rows[0].ci_high == pytest.approx(1.1 + z * 0.05)
 
