@@ -43,11 +43,9 @@ def _cmd_verify(args) -> int:
 
 def _cmd_figures(args) -> int:
     from selfconsume.analysis import cached_table
-    from selfconsume.paper_figures import get_figure, list_figures, set_style
+    from selfconsume.paper_figures import get_figure, list_figures, load_verify, render, set_style, write_index
 
     set_style()
-    import matplotlib.pyplot as plt
-
     figs = [get_figure(s) for s in args.figure] if args.figure else list_figures()
     skipped = [(f, f.missing()) for f in figs if f.missing()]
     if skipped and args.figure:  # asked for by name: an error
@@ -58,6 +56,7 @@ def _cmd_figures(args) -> int:
     figs = [f for f in figs if not f.missing()]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    verify = load_verify()  # reports/verify.json and verify_torch.json, when present: the claims' verdicts
     bar = None
     if not args.quiet:
         from tqdm.auto import tqdm
@@ -68,23 +67,22 @@ def _cmd_figures(args) -> int:
             if bar is not None:
                 bar.set_postfix_str(spec.slug)
             quick = args.budget == "quick"
-            table = cached_table(spec.slug, lambda quick: spec.table(quick=quick), {"quick": quick},
+            table = cached_table(spec.slug, lambda quick, spec=spec: spec.table(quick=quick), {"quick": quick},
                                  directory=args.cache, refresh=args.refresh)
-            fig = spec.plot(table)
-            for ext in ("png", "pdf"):
-                fig.savefig(out / f"{spec.slug}.{ext}")
-            plt.close(fig)
+            render(spec, table, out, budget=args.budget, verify=verify)
             if bar is not None:
                 bar.update(1)
             else:
-                print(f"wrote {out / spec.slug}.png/.pdf")
+                print(f"wrote {out / spec.slug}.png/.pdf/.caption.md")
     except KeyboardInterrupt:
         print("interrupted: figures written so far are kept", file=sys.stderr)
+        write_index(out)
         return 130
     finally:
         if bar is not None:
             bar.close()
-    print(f"{len(figs)} figures in {out}/ (PNG and PDF)")
+    index = write_index(out)
+    print(f"{len(figs)} figures in {out}/ (PNG, PDF and caption), index: {index}")
     for f, miss in skipped:
         print(f"skipped {f.slug}: needs {', '.join(miss)} (pip install 'selfconsume[torch]'; on a CPU-only machine "
               "first pip install torch==2.13.0)")

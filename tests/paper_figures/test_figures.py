@@ -1,12 +1,49 @@
-"""Every registered figure builds from its quick table, has a caption, and is listed in the README."""
+"""Every registered figure builds from its quick table in the one style, at paper width, with
+fonts of at least 7 pt, a PDF without Type 3 fonts and a caption file naming its claims; the
+figure runner writes an index page; the README lists every figure."""
 
+import re
 from pathlib import Path
 
 import pytest
 
-from selfconsume.paper_figures import get_figure, list_figures
+from selfconsume.paper_figures import COLUMN_WIDTH, PAGE_WIDTH, get_figure, list_figures
 
 SLUGS = [f.slug for f in list_figures()]
+MIN_FONT_PT = 7.0
+#: ``savefig.bbox = "tight"`` may add its padding (0.02 in a side) to a figure that fills its width
+WIDTH_SLACK_IN = 0.05
+
+_RENDERED: dict = {}  # slug -> (paths, figure width, smallest font), each figure drawn once per session
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("figures")
+
+
+def _render(slug, out_dir):
+    """Table (quick budget), plot in the one style, write PNG, PDF and caption: once per figure."""
+    if slug in _RENDERED:
+        return _RENDERED[slug]
+    import matplotlib.text
+
+    from selfconsume.paper_figures import load_verify, save_figure, set_style
+
+    spec = get_figure(slug)
+    if spec.missing():
+        pytest.skip(f"{slug} needs {spec.missing()}")
+    df = spec.table(quick=True)
+    assert len(df) > 0 and not df.isna().all().any()  # no all-NaN column
+    set_style()
+    fig = spec.plot(df)
+    assert len(fig.axes) >= 1
+    width = float(fig.get_size_inches()[0])
+    sizes = [(t.get_fontsize(), t.get_text()) for t in fig.findobj(matplotlib.text.Text)
+             if t.get_visible() and t.get_text().strip()]
+    paths = save_figure(spec, fig, out_dir, df, verify=load_verify())
+    _RENDERED[slug] = (paths, width, min(sizes))
+    return _RENDERED[slug]
 
 
 def test_figures_are_registered():
@@ -14,20 +51,97 @@ def test_figures_are_registered():
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_figure_table_and_plot(slug):
-    import matplotlib
+def test_figure_renders_at_paper_width(slug, out_dir):
+    """Headless, from the quick table: PNG, PDF and caption written; one of the two widths; fonts >= 7 pt."""
+    paths, width, (smallest, text) = _render(slug, out_dir)
+    assert all(p.exists() and p.stat().st_size > 0 for p in paths)
+    assert width in (pytest.approx(COLUMN_WIDTH), pytest.approx(PAGE_WIDTH)), f"{slug}: {width} in wide"
+    assert smallest >= MIN_FONT_PT, f"{slug}: {text!r} at {smallest} pt"
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+@pytest.mark.parametrize("slug", SLUGS)
+def test_pdf_has_no_type3_fonts_and_fits_the_page(slug, out_dir):
+    paths, width, _ = _render(slug, out_dir)
+    pdf = paths[1].read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert not re.search(rb"/Subtype\s*/Type3", pdf), f"{slug}.pdf embeds Type 3 fonts"
+    box = re.search(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", pdf)
+    assert box, "no MediaBox"
+    pdf_width = (float(box.group(3)) - float(box.group(1))) / 72.0
+    assert pdf_width <= width + WIDTH_SLACK_IN, f"{slug}.pdf is {pdf_width:.2f} in wide, drawn for {width} in"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_caption_file_names_its_claims(slug, out_dir):
+    paths, _, _ = _render(slug, out_dir)
     spec = get_figure(slug)
-    if spec.missing():
-        pytest.skip(f"{slug} needs {spec.missing()}")
-    df = spec.table(quick=True)
-    assert len(df) > 0 and not df.isna().all().any()  # no all-NaN column
-    fig = spec.plot(df)
-    assert len(fig.axes) >= 1 and spec.caption.strip()
-    plt.close(fig)
+    cap = paths[2].read_text(encoding="utf-8")
+    assert paths[2].name == f"{slug}.caption.md"
+    assert f"`{slug}`" in cap and "*Data:*" in cap and "*Claims:*" in cap
+    assert spec.claims, f"{slug} names no claim"
+    for cid in spec.claims:
+        assert re.search(rf"`{re.escape(cid)}` \((?:[A-Z]+|not run)", cap), f"{cid} not in caption"
+
+
+def test_figure_claims_are_registered_claims():
+    from selfconsume.analysis.claims import list_claims
+
+    known = {c.id for c in list_claims()}
+    try:
+        known |= {c.id for c in list_claims(backend="torch")}
+        torch_known = True
+    except ImportError:
+        torch_known = False
+    for spec in list_figures():
+        for cid in spec.claims:
+            if cid.startswith("torch.") and not torch_known:
+                continue
+            assert cid in known, f"figure {spec.slug} names unknown claim {cid}"
+
+
+def test_caption_says_not_run_without_a_report():
+    from selfconsume.paper_figures import caption_markdown
+
+    spec = get_figure("curation_kl")
+    cap = caption_markdown(spec, None, verify={})
+    assert "`curation.kl_to_top` (not run)" in cap
+    cap = caption_markdown(spec, None, verify={"curation.kl_to_top": {
+        "verdict": "FAIL", "failed": 2, "comparisons": 9, "budget": "quick", "seed": 0, "report": "r.json", "date": "d"}})
+    assert "`curation.kl_to_top` (FAIL, 2 of 9 comparisons failed" in cap
+
+
+def test_cli_writes_captions_and_an_index(tmp_path):
+    """`selfconsume figures` writes NAME.png/.pdf/.caption.md and index.md listing every figure."""
+    from selfconsume import cli
+
+    drawn = ["curation_kl", "curation_reward"]
+    argv = ["figures", "--out", str(tmp_path), "--cache", str(tmp_path / "cache"), "--quiet"]
+    for s in drawn:
+        argv += ["--figure", s]
+    assert cli.main(argv) == 0
+    for s in drawn:
+        for ext in ("png", "pdf", "caption.md"):
+            assert (tmp_path / f"{s}.{ext}").exists()
+    index = (tmp_path / "index.md").read_text(encoding="utf-8")
+    for s in drawn:
+        assert f"![{s}]({s}.png)" in index
+        assert (tmp_path / f"{s}.caption.md").read_text(encoding="utf-8").strip() in index
+    missing = [s for s in SLUGS if f"`{s}`" not in index]
+    assert not missing, f"index.md does not list {missing}"
+
+
+def test_index_shows_every_rendered_figure(out_dir):
+    from selfconsume.paper_figures import write_index
+
+    for slug in SLUGS:
+        if not get_figure(slug).missing():
+            _render(slug, out_dir)
+    index = write_index(out_dir).read_text(encoding="utf-8")
+    for slug in SLUGS:
+        if get_figure(slug).missing():
+            assert f"`{slug}`: needs" in index
+        else:
+            assert f"## {slug}" in index and f"![{slug}]({slug}.png)" in index
 
 
 def test_readme_lists_every_figure():
