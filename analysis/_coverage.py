@@ -56,12 +56,8 @@ def _theory_aliases(tree) -> tuple[set[str], dict[str, str]]:
     return aliases, names
 
 
-@functools.cache
-def _module_graph(modname: str):
-    """(direct theory references, referenced module-level names) for every top-level def and constant."""
-    src = inspect.getsource(sys.modules[modname])
-    tree = ast.parse(src)
-    aliases, imported = _theory_aliases(tree)
+def _top_level(tree) -> dict[str, ast.AST]:
+    """The module's top-level names (defs, classes, assigned constants) and their nodes."""
     top: dict[str, ast.AST] = {}
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -72,6 +68,16 @@ def _module_graph(modname: str):
                 for n in ast.walk(t):
                     if isinstance(n, ast.Name):
                         top[n.id] = node
+    return top
+
+
+@functools.cache
+def _module_graph(modname: str):
+    """(direct theory references, referenced module-level names) for every top-level def and constant."""
+    src = inspect.getsource(sys.modules[modname])
+    tree = ast.parse(src)
+    aliases, imported = _theory_aliases(tree)
+    top = _top_level(tree)
     graph = {}
     for name, node in top.items():
         refs, uses = set(), set()
@@ -107,16 +113,7 @@ def _theory_module_graph(modname: str):
     src = inspect.getsource(sys.modules[modname])
     tree = ast.parse(src)
     public = set(public_theory_functions())
-    top: dict[str, ast.AST] = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            top[node.name] = node
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for t in targets:
-                for n in ast.walk(t):
-                    if isinstance(n, ast.Name):
-                        top[n.id] = node
+    top = _top_level(tree)
     graph = {}
     for name, node in top.items():
         refs, uses = set(), set()

@@ -29,18 +29,6 @@ from selfconsume.analysis._verify import VerifyReport
 from selfconsume.cli import main
 
 
-@pytest.fixture
-def temp_claims():
-    """Register throw-away claims for one test, then remove them."""
-    added = []
-
-    def add(cid, check):
-        register_claim(id=cid, title=cid, source="test", statement="test")(check)
-        added.append(cid)
-
-    yield add
-    for cid in added:
-        _REGISTRY.pop(cid, None)
 
 
 def _ok(ctx):

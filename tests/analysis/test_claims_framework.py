@@ -7,12 +7,11 @@ import pytest
 from selfconsume.analysis import (
     Comparison,
     list_claims,
-    register_claim,
     run_claim,
     verify,
     z_bonferroni,
 )
-from selfconsume.analysis._registry import _REGISTRY, finish
+from selfconsume.analysis._registry import finish
 from selfconsume.cli import main
 
 
@@ -57,18 +56,6 @@ def test_comparison_requires_exactly_one_uncertainty():
         Comparison("x", 0.0, 0.0, tol=1.0, relation="!=")
 
 
-@pytest.fixture
-def temp_claims(monkeypatch):
-    """Register throw-away claims for one test, then remove them."""
-    added = []
-
-    def add(cid, check):
-        register_claim(id=cid, title=cid, source="test", statement="test")(check)
-        added.append(cid)
-
-    yield add
-    for cid in added:
-        _REGISTRY.pop(cid, None)
 
 
 def test_failing_and_erroring_claims_are_reported(temp_claims, tmp_path):
