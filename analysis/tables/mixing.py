@@ -16,7 +16,8 @@ def mixing_paths_table(quick: bool = True, *, n=50, generations=200, lams=(None,
     """σ_t under fully synthetic refitting vs λ mixing (tidy: one row per λ and generation).
 
     Columns: ``lam`` (NaN: fully synthetic), ``generation``, ``median``, ``q05``, ``q95`` of σ_t/σ,
-    ``mean_sigma2`` (Monte Carlo E σ_t²) and ``exact_sigma2`` (exact recursion; σ² for fully synthetic).
+    ``mean_sigma2`` (Monte Carlo E σ_t²) with its standard error ``mean_sigma2_se``, and ``exact_sigma2``
+    (exact recursion; σ² for fully synthetic).
     """
     reps = 2_000 if quick else 20_000
     rng = np.random.default_rng(seed)
@@ -31,6 +32,7 @@ def mixing_paths_table(quick: bool = True, *, n=50, generations=200, lams=(None,
         frames.append(pd.DataFrame({
             "lam": np.nan if lam is None else lam, "generation": res.t, "median": np.exp(q[1]),
             "q05": np.exp(q[0]), "q95": np.exp(q[2]), "mean_sigma2": np.mean(res.sigma**2, axis=0),
+            "mean_sigma2_se": np.std(res.sigma**2, axis=0, ddof=1) / np.sqrt(reps),
             "exact_sigma2": exact, "n": n, "reps": reps,
         }))
     return pd.concat(frames, ignore_index=True)
