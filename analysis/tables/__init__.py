@@ -10,11 +10,11 @@ from .curation import (curation_cifar_table, curation_kl_table, curation_large_k
                        thm23_24_table)
 from .gaussian import collapse_table
 from .mixing import mixing_paths_table, workflows_table
-from .stability import boundary_map_table, contraction_table
+from .stability import boundary_map_table, contraction_table, stability_rates_table
 from .torch import torch_digits_table, torch_ring_table
 
 __all__ = [
-    "collapse_table", "mixing_paths_table", "workflows_table", "contraction_table", "boundary_map_table",
+    "collapse_table", "mixing_paths_table", "workflows_table", "contraction_table", "boundary_map_table", "stability_rates_table",
     "curation_reward_table", "curation_kl_table", "curation_large_k_table", "curation_cifar_table",
     "thm23_24_table",
     "continuous_grid_table", "curation_2d_table", "curation_heatmaps_table",

@@ -8,7 +8,7 @@ import pandas as pd
 from selfconsume import theory as th
 from selfconsume.simulators import simulate_gaussian
 
-__all__ = ["contraction_table", "boundary_map_table"]
+__all__ = ["contraction_table", "boundary_map_table", "stability_rates_table"]
 
 
 def _rate_from_iteration(family, truth, lam, steps=40, offset=0.05):
@@ -90,4 +90,32 @@ def boundary_map_table(quick: bool = True) -> pd.DataFrame:
         b = th.stability_boundary(fam, th.mixture_truth(0.6, -dlt, dlt, 1.0, 1.0), confirm=False)
         rows.append(dict(delta=dlt, lam_B=b.lam_B, lam_F=b.lam_F, lam_sharp=b.lam_sharp,
                          lam_spectral=b.lam_spectral, lam_bistable=b.lam_bistable))
+    return pd.DataFrame(rows)
+
+
+def stability_rates_table(quick: bool = True, *, lams=(0.05, 0.25, 1.0, 4.0), offset=0.5, generations=30
+                          ) -> pd.DataFrame:
+    """Distance of the retrained parameter to the optimum against generations (Bertrand et al.'s
+    stability figure), for several λ, with the rates that bound or give it.
+
+    Student-t₅ location family fitted to a Laplace truth (misspecified); the exact population loop
+    θ_{t+1} = G_λ(θ_t) from θ* + ``offset``. One row per (λ, generation): ``error`` = |θ_t − θ*|
+    (exact), and the rates ``spectral_radius`` (the exact Jacobian of G_λ at θ*), ``rho_F``,
+    ``rho_B`` (NaN where its condition fails), with ``alpha, L, eps`` of the model.
+    """
+    fam, truth = th.student_t_family(5), th.laplace_truth(0.0, 1.0)
+    c = th.model_constants(fam, truth)
+    theta_star = np.atleast_1d(th.fixed_point(fam, truth))
+    rows = []
+    for lam in lams:
+        path = th.iterate_retraining_map(fam, truth, lam, theta_star + offset, generations)
+        err = np.linalg.norm(path - theta_star, axis=1)
+        rho = th.stability_jacobian(fam, truth, lam).spectral_radius
+        rb = th.rho_B(lam, c.alpha, c.L, c.eps)
+        rf = th.rho_F(lam, c.alpha, c.L, c.eps)
+        for t, e in enumerate(err):
+            rows.append(dict(lam=lam, generation=t, error=float(e), spectral_radius=rho,
+                             rho_F=rf if np.isfinite(rf) and rf > 0 else np.nan,
+                             rho_B=rb if np.isfinite(rb) and rb > 0 else np.nan,
+                             alpha=c.alpha, L=c.L, eps=c.eps, offset=offset))
     return pd.DataFrame(rows)
