@@ -139,6 +139,8 @@ def theory_dependencies(name: str) -> frozenset[str]:
     """
     import selfconsume.theory as th
 
+    if name not in public_theory_functions():
+        raise ValueError(f"name must be a public function of selfconsume.theory; got {name!r}")
     seen, todo = set(), [name]
     while todo:
         n = todo.pop()

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from selfconsume import theory as th
+from selfconsume._validation import check_int, check_real
 from selfconsume.simulators import simulate_gaussian
 
 __all__ = ["contraction_table", "boundary_map_table", "stability_rates_table"]
@@ -103,6 +104,8 @@ def stability_rates_table(quick: bool = True, *, lams=(0.05, 0.25, 1.0, 4.0), of
     (exact), and the rates ``spectral_radius`` (the exact Jacobian of G_λ at θ*), ``rho_F``,
     ``rho_B`` (NaN where its condition fails), with ``alpha, L, eps`` of the model.
     """
+    generations = check_int("generations", generations, min_value=1)
+    offset = check_real("offset", offset, min_value=0.0, min_inclusive=False)
     fam, truth = th.student_t_family(5), th.laplace_truth(0.0, 1.0)
     c = th.model_constants(fam, truth)
     theta_star = np.atleast_1d(th.fixed_point(fam, truth))

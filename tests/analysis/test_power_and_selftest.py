@@ -111,3 +111,8 @@ def test_verify_json_has_checks_and_mde(tmp_path):
     assert "alpha" in js["checks"] and all("mde" in r for r in js["rows"])
     assert np.isfinite([r["mde"] for r in js["rows"]]).all()
     assert "## Power and coverage" in (tmp_path / "verify.md").read_text()
+
+
+def test_theory_dependencies_refuses_unknown_names():
+    with pytest.raises(ValueError, match="name must be a public function"):
+        theory_dependencies("nope")

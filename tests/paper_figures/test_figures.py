@@ -166,3 +166,16 @@ def test_figures_needing_torch_are_skipped_without_it(tmp_path, monkeypatch, cap
     assert {"torch_ring", "torch_digits"} <= set(slugs)
     rc = cli.main(["figures", "--figure", slugs[0], "--out", str(tmp_path), "--quiet"])
     assert rc == 2 and "pip install" in capsys.readouterr().err
+
+
+def test_new_figure_tables_refuse_bad_parameters():
+    import pytest as _pt
+
+    from selfconsume.analysis.tables import stability_rates_table, thm23_24_table
+
+    with _pt.raises(ValueError, match="generations"):
+        stability_rates_table(generations=-1)
+    with _pt.raises(ValueError, match="offset"):
+        stability_rates_table(offset=float("nan"))
+    with _pt.raises(ValueError, match="K must be"):
+        thm23_24_table(Ks=(0,))
