@@ -41,11 +41,14 @@ class GaussianChain:
         Fitted standard deviation σ_t and its log (dim = 1 only), shape (reps, generations+1).
         ``log_sigma`` stays exact when ``sigma`` underflows to 0 after many generations.
     logdet, trace : ndarray or None
-        log det Σ_t and tr Σ_t (dim > 1 only), shape (reps, generations+1).
+        log det Σ_t and tr Σ_t (dim > 1 only), shape (reps, generations+1). A fit to n ≤ d
+        points is singular: its log det is exactly ``-inf`` (det 0).
     cov : ndarray or None
         Full covariances Σ_t, shape (reps, generations+1, dim, dim), when ``return_cov=True``.
     lam, workflow, truth
         Real-data mixing parameters (``lam=None``: fully synthetic).
+    subsample : int or None
+        Subsample size of ``workflow="accumulate-subsample"`` (None for the other workflows).
     real_mean, real_sigma, real_cov : ndarray or None
         With ``lam``: the real sample's fitted mean (reps,[ dim]) and standard deviation
         (reps,; dim = 1) or covariance (reps, dim, dim; dim > 1).
@@ -72,6 +75,7 @@ class GaussianChain:
     real_mean: np.ndarray | None = field(default=None, repr=False)
     real_sigma: np.ndarray | None = field(default=None, repr=False)
     real_cov: np.ndarray | None = field(default=None, repr=False)
+    subsample: int | None = None
 
     @property
     def t(self) -> np.ndarray:
@@ -99,7 +103,7 @@ class GaussianChain:
             cols["logdet"] = self.logdet.ravel()
             cols["trace"] = self.trace.ravel()
         df = pd.DataFrame(cols)
-        for name in ("n", "dim", "estimator", "method", "mu0", "sigma0", "lam", "workflow", "truth"):
+        for name in ("n", "dim", "estimator", "method", "mu0", "sigma0", "lam", "workflow", "truth", "subsample"):
             df[name] = getattr(self, name)
         return df
 
@@ -145,6 +149,7 @@ def simulate_gaussian(
     method="exact",
     lam=None,
     workflow="replace",
+    subsample=None,
     truth=None,
     return_cov=False,
     rng=None,
@@ -161,8 +166,9 @@ def simulate_gaussian(
     Parameters
     ----------
     n : int
-        Samples per generation, :math:`n \ge 2` (and :math:`n > d` when a covariance is fitted).
-        With ``lam``, the size of the real sample.
+        Samples per generation, :math:`n \ge 2`. With ``lam``, the size of the real sample.
+        With :math:`n \le d` every fitted covariance is singular (rank :math:`\le n-1`):
+        ``logdet`` is ``-inf``, while the trace and the mean keep their exact laws (see Notes).
     generations : int
         Number of retraining steps :math:`T \ge 0`.
     reps : int
@@ -185,9 +191,17 @@ def simulate_gaussian(
         from the current fit. With ``dim > 1`` the real data are N(mu0·1, sigma0² I).
     workflow : {"replace", "accumulate", "accumulate-subsample"}
         With ``lam``: refit on real ∪ the m new points (``replace``), on every point so far
-        (``accumulate``, Gerstgrasser et al. 2024), or on a uniform subsample of n + m points
-        of that pool (``accumulate-subsample``, Kazdan et al. 2025; ``method="samples"`` only,
-        since a subsample's statistics are not functions of the batches' sufficient statistics).
+        (``accumulate``, Gerstgrasser et al. 2024), or on a uniform subsample, without
+        replacement, of ``subsample`` points of that pool (``accumulate-subsample``, Kazdan et
+        al. 2025; ``method="samples"`` only, since a subsample's statistics are not functions
+        of the batches' sufficient statistics). Generation 0 is always the fit to all n real
+        points; Kazdan et al.'s iteration k is generation t = k − 1.
+    subsample : int, optional
+        ``accumulate-subsample`` only: the subsample size k, :math:`2 \le k \le n + m` (the
+        pool at generation 1). Default ``n``, as in Kazdan et al.'s released code
+        (``src/fit_gaussians/fit_gaussians.py``: ``np.random.choice(..., size=n,
+        replace=False)``); ``n + m`` fits on as many points as the accumulate workflow's
+        second model.
     truth : scipy.stats frozen continuous distribution or GaussianMixture, optional
         Law of the real data (with ``lam``); default N(mu0, sigma0²). A non-Gaussian truth
         (``stats.t(5)``, ``stats.laplace()``, :func:`gaussian_mixture`) makes the Gaussian
@@ -215,6 +229,16 @@ def simulate_gaussian(
 
     while :math:`\mathbb E\sigma_t^2=\sigma_0^2` and :math:`\sigma_t\to0` almost surely.
 
+    With :math:`n\le d` the scatter of n points is a singular Wishart :math:`GG^\top`, G a
+    :math:`d\times(n-1)` standard normal matrix, and every later point lies in the affine span
+    of the fitted ones (the real sample's, with ``lam``). The exact method draws
+    :math:`G=QR` and runs the chain in the coordinates :math:`Q` of that span, where it is
+    the :math:`(n-1)`-dimensional chain with a non-singular scatter (Bartlett with
+    :math:`n-1` degrees of freedom for the fully synthetic chain; the mixed kernels with real
+    scatter :math:`RR^\top`), then maps means and covariances back by :math:`Q`. The samples
+    method factors the singular fit exactly (the centred points, or a pivoted Cholesky of
+    known rank) and draws the points from it.
+
     Examples
     --------
     >>> from selfconsume.simulators import simulate_gaussian
@@ -228,8 +252,6 @@ def simulate_gaussian(
     generations = check_int("generations", generations, min_value=0)
     reps = check_int("reps", reps, min_value=1)
     dim = check_int("dim", dim, min_value=1)
-    if dim > 1 and n <= dim:
-        raise ValueError(f"n must be an integer > dim = {dim} to fit a {dim}x{dim} covariance; got n = {n}")
     mu0 = check_real("mu0", mu0)
     sigma0 = check_real("sigma0", sigma0, min_value=0.0, min_inclusive=False)
     estimator = check_choice("estimator", estimator, ESTIMATORS)
@@ -237,6 +259,11 @@ def simulate_gaussian(
     if workers is not None:
         check_int("workers", workers, min_value=1)
     workflow = check_choice("workflow", workflow, WORKFLOWS)
+    if subsample is not None:
+        if workflow != "accumulate-subsample":
+            raise ValueError(f"subsample is the subsample size of workflow='accumulate-subsample'; got "
+                             f"subsample={subsample!r} with workflow={workflow!r}")
+        subsample = check_int("subsample", subsample, min_value=2)
     per_gen = 3 if dim == 1 else dim + 2 + (dim * dim if return_cov else 0)
     check_memory("the output (reps × (generations + 1) paths)", reps * (generations + 1) * per_gen,
                  names="reps, generations")
@@ -244,7 +271,7 @@ def simulate_gaussian(
         check_memory("a block of 8 replicates' samples", 8 * n * dim, names="n")
     if lam is not None or truth is not None or workflow != "replace":
         return _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow,
-                               truth, rng, workers, progress, return_cov)
+                               truth, rng, workers, progress, return_cov, subsample)
     gen = as_generator(rng)
     seed = seed_info(gen)
     divisor = float(n - 1 if estimator == "unbiased" else n)
@@ -273,7 +300,11 @@ def simulate_gaussian(
     def work(b, g):
         sl = slice(b.start, b.stop)
         c = cov[sl] if return_cov else cov
-        if method == "exact":
+        if n <= dim and method == "exact":
+            _lowrank_exact_block(g, n, divisor, M[sl], logdet[sl], trace[sl], c, return_cov)
+        elif n <= dim:
+            _k.gaussnd_samples_lowrank(g, n, divisor, M[sl], logdet[sl], trace[sl], c, return_cov)
+        elif method == "exact":
             _k.gaussnd_exact(g, n, divisor, M[sl], logdet[sl], trace[sl], c, return_cov)
         else:
             ok[b.index] = _k.gaussnd_samples(g, n, divisor, M[sl], logdet[sl], trace[sl], c, return_cov)
@@ -287,6 +318,39 @@ def simulate_gaussian(
     return GaussianChain(n, generations, reps, dim, mu0, sigma0, estimator, method, seed,
                          mu=readonly(mu), logdet=readonly(logdet), trace=readonly(trace),
                          cov=readonly(cov * sigma0**2) if return_cov else None)
+
+
+def _span_coordinates(g, rows, n, dim):
+    """The scatter of n ≤ dim standard normal points, G Gᵀ with G (rows, dim, n − 1) standard normal,
+    as G = Q R: orthonormal coordinates Q of its span and R Rᵀ, the scatter in them."""
+    G = g.standard_normal((rows, dim, n - 1))
+    Q, R = np.linalg.qr(G)
+    return Q, R @ np.swapaxes(R, 1, 2)
+
+
+def _lowrank_exact_block(g, n, divisor, M, logdet, trace, cov, want_cov):
+    """One block of the exact fully synthetic chain for n ≤ d (standardised units).
+
+    Generation 1 is the fit to n points of N(0, I): mean x̄ ~ N(0, I/n), scatter G Gᵀ (rank
+    r = n − 1); the rest runs in the coordinates of its span (:func:`_k.gaussnd_exact_lowrank`)."""
+    rows, T1, dim = M.shape
+    r = n - 1
+    M[:, 0] = 0.0
+    logdet[:, 0] = 0.0
+    trace[:, 0] = dim
+    if want_cov:
+        cov[:, 0] = np.eye(dim)
+    if T1 < 2:
+        return
+    xbar = g.standard_normal((rows, dim)) / math.sqrt(n)
+    Q, S1 = _span_coordinates(g, rows, n, dim)
+    C1 = np.linalg.cholesky(S1 / divisor)
+    Mr = np.empty((rows, T1, r))
+    covr = np.empty((rows, T1, r, r)) if want_cov else np.empty((1, 1, 1, 1))
+    _k.gaussnd_exact_lowrank(g, n, divisor, C1, Mr, logdet, trace, covr, want_cov)
+    M[:, 1:] = xbar[:, None, :] + Mr[:, 1:] @ np.swapaxes(Q, 1, 2)
+    if want_cov:
+        cov[:, 1:] = Q[:, None] @ covr[:, 1:] @ np.swapaxes(Q, 1, 2)[:, None]
 
 
 def _describe_truth(truth) -> str:
@@ -314,7 +378,7 @@ def _check_truth(truth):
 
 
 def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow, truth, rng,
-                    workers, progress, return_cov=False):
+                    workers, progress, return_cov=False, subsample=None):
     if lam is None:
         raise ValueError(f"lam must be a real number >= 0 when workflow={workflow!r} or a truth is given "
                          "(synthetic points per generation = floor(lam * n)); got None")
@@ -333,6 +397,12 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
         draw_real = lambda g, size: np.asarray(truth.rvs(size=size, random_state=g), dtype=float)  # noqa: E731
         shift, scale, tname = 0.0, 1.0, _describe_truth(truth)
     m = int(math.floor(lam * n + 1e-9))  # ⌊λn⌋, robust to λn = 1.9999999 from decimal λ
+    k = None
+    if workflow == "accumulate-subsample":
+        k = n if subsample is None else subsample
+        if k > n + m:
+            raise ValueError(f"subsample must be an integer in [2, n + m] = [2, {n + m}]: the pool holds n + m = "
+                             f"{n} + {m} points at the first subsampled fit (generation 1, m = floor(lam·n)); got {k}")
     if method == "samples":  # the literal loops hold the points (accumulate: the whole growing pool)
         pool = n + m * (generations if workflow != "replace" else 1)
         check_memory("a block of 8 replicates' samples", 8 * pool * dim, names="n, lam, generations")
@@ -344,7 +414,7 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
     T1 = generations + 1
     if dim > 1:
         return _simulate_mixed_nd(n, m, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow,
-                                  gen, seed, workers, progress, return_cov)
+                                  gen, seed, workers, progress, return_cov, k)
     L = np.empty((reps, T1))
     M = np.empty((reps, T1))
     real_mean = np.empty(reps)
@@ -368,11 +438,13 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
             kern = _mk.replace_exact if workflow == "replace" else _mk.accumulate_exact
             kern(g, m, unbiased, real_mean[sl], real_ss[sl], n, L[sl], M[sl])
         else:
-            kern = {"replace": _mk.replace_samples, "accumulate": _mk.accumulate_samples,
-                    "accumulate-subsample": _mk.subsample_samples}[workflow]
-            kern(g, m, unbiased, np.ascontiguousarray(x), L[sl], M[sl])
+            if workflow == "accumulate-subsample":
+                _mk.subsample_samples(g, m, k, unbiased, np.ascontiguousarray(x), L[sl], M[sl])
+            else:
+                kern = _mk.replace_samples if workflow == "replace" else _mk.accumulate_samples
+                kern(g, m, unbiased, np.ascontiguousarray(x), L[sl], M[sl])
 
-    unit = 1.0 if method == "exact" else (m + (n + m if workflow == "accumulate-subsample" else 0)) / 4.0
+    unit = 1.0 if method == "exact" else (m + (k if workflow == "accumulate-subsample" else 0)) / 4.0
     blocks = replicate_blocks(reps, block_reps((generations + 1) * max(unit, 1.0) + n))
     run_blocks(work, blocks, gen, workers=workers, progress=progress, desc=f"gaussian {workflow}")
     log_scale = math.log(scale)
@@ -381,13 +453,17 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
         mu=readonly(shift + scale * M), sigma=readonly(scale * np.exp(L)), log_sigma=readonly(L + log_scale),
         lam=lam, workflow=workflow, truth=tname,
         real_mean=readonly(shift + scale * real_mean),
-        real_sigma=readonly(scale * np.sqrt(real_ss / (n - 1 if unbiased else n))),
+        real_sigma=readonly(scale * np.sqrt(real_ss / (n - 1 if unbiased else n))), subsample=k,
     )
 
 
 def _simulate_mixed_nd(n, m, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow, gen, seed,
-                       workers, progress, return_cov):
-    """d-dimensional real-data loops (truth N(mu0·1, sigma0² I)), in standardised units."""
+                       workers, progress, return_cov, k=None):
+    """d-dimensional real-data loops (truth N(mu0·1, sigma0² I)), in standardised units.
+
+    With n ≤ d and ``method="exact"`` the real sample is drawn as x̄ and G = Q R (its scatter
+    G Gᵀ) and the chain runs in the (n − 1)-dimensional coordinates Q of its span, where the
+    real scatter R Rᵀ is non-singular; means and covariances are mapped back by Q."""
     T1 = generations + 1
     unbiased = estimator == "unbiased"
     M = np.empty((reps, T1, dim))
@@ -399,9 +475,15 @@ def _simulate_mixed_nd(n, m, generations, reps, dim, mu0, sigma0, estimator, met
     ok = np.ones(reps, dtype=bool)
     code = {"replace": 0, "accumulate": 1, "accumulate-subsample": 2}[workflow]
 
+    lowrank = n <= dim and method == "exact"
+
     def work(b, g):
         sl = slice(b.start, b.stop)
         rows = b.stop - b.start
+        if lowrank:
+            _mixed_lowrank_block(g, n, m, unbiased, workflow == "accumulate", M[sl], logdet[sl], trace[sl],
+                                 cov[sl] if return_cov else None, real_mean[sl], real_cov[sl])
+            return
         if method == "exact":
             # the real sample through its sufficient statistics: x̄ ~ N(0, I/n) and, independent,
             # the scatter ~ W_d(I, n − 1) by Bartlett's decomposition A Aᵀ (A lower triangular,
@@ -425,10 +507,10 @@ def _simulate_mixed_nd(n, m, generations, reps, dim, mu0, sigma0, estimator, met
             ok[b.start] = _mnd.mixnd_exact(g, m, unbiased, workflow == "accumulate", xm, scatter, n, M[sl],
                                            logdet[sl], trace[sl], c, return_cov)
         else:
-            ok[b.start] = _mnd.mixnd_samples(g, m, unbiased, code, np.ascontiguousarray(x), M[sl], logdet[sl],
-                                             trace[sl], c, return_cov)
+            ok[b.start] = _mnd.mixnd_samples(g, m, n + m if k is None else k, unbiased, code,
+                                             np.ascontiguousarray(x), M[sl], logdet[sl], trace[sl], c, return_cov)
 
-    unit = dim * dim * (1.0 if method == "exact" else max(m, 1) + (n + m if code == 2 else 0))
+    unit = dim * dim * (1.0 if method == "exact" else max(m, 1) + (k if code == 2 else 0))
     blocks = replicate_blocks(reps, block_reps((generations + 1) * unit + n * dim * dim))
     run_blocks(work, blocks, gen, workers=workers, progress=progress, desc=f"gaussian {workflow}, d={dim}")
     if not ok.all():  # probability 0 for n > d; reported rather than returning garbage
@@ -439,5 +521,26 @@ def _simulate_mixed_nd(n, m, generations, reps, dim, mu0, sigma0, estimator, met
         mu=readonly(mu0 + sigma0 * M), logdet=readonly(logdet + 2.0 * dim * math.log(sigma0)),
         trace=readonly(trace * s2), cov=readonly(cov * s2) if return_cov else None,
         lam=lam, workflow=workflow, truth="gaussian",
-        real_mean=readonly(mu0 + sigma0 * real_mean), real_cov=readonly(real_cov * s2),
+        real_mean=readonly(mu0 + sigma0 * real_mean), real_cov=readonly(real_cov * s2), subsample=k,
     )
+
+
+def _mixed_lowrank_block(g, n, m, unbiased, accumulate, M, logdet, trace, cov, real_mean, real_cov):
+    """One block of the exact d-D replace/accumulate chain for n ≤ d (standardised units)."""
+    rows, T1, dim = M.shape
+    r = n - 1
+    xbar = g.standard_normal((rows, dim)) / math.sqrt(n)
+    Q, Sr = _span_coordinates(g, rows, n, dim)
+    Qt = np.swapaxes(Q, 1, 2)
+    real_mean[:] = xbar
+    real_cov[:] = Q @ (Sr / (n - 1 if unbiased else n)) @ Qt
+    Mr = np.empty((rows, T1, r))
+    covr = np.empty((rows, T1, r, r)) if cov is not None else np.empty((1, 1, 1, 1))
+    if not _mnd.mixnd_exact(g, m, unbiased, accumulate, np.zeros((rows, r)), Sr, n, Mr, logdet, trace, covr,
+                            cov is not None):
+        raise FloatingPointError("a scatter matrix was numerically singular in the real sample's span; "
+                                 "the chain cannot continue")
+    logdet[:] = -np.inf
+    M[:] = xbar[:, None, :] + Mr @ Qt
+    if cov is not None:
+        cov[:] = Q[:, None] @ covr @ Qt[:, None]

@@ -24,6 +24,12 @@ underflow of the scale), and ``log det Σ_t`` is accumulated from the diagonal f
 when Σ_t becomes so ill-conditioned that its small directions underflow in ``C``.
 * d-D samples: ``n×d`` standard normals (row-major); ``M += e^{s} C z̄``,
   ``C ← C chol(S/divisor)`` with ``S`` the scatter matrix.
+
+When n ≤ d the fitted covariance is singular from generation 1 on (rank n − 1): the exact
+chain then runs in orthonormal coordinates of generation 1's affine span, where it is the
+(n − 1)-dimensional Bartlett chain (:func:`gaussnd_exact_lowrank`), and the literal loop keeps
+Σ as a d × n factor, the centred points themselves (:func:`gaussnd_samples_lowrank`); both
+record log det Σ_t = −inf.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ __all__ = [
     "gauss1d_samples",
     "gaussnd_exact",
     "gaussnd_samples",
+    "gaussnd_exact_lowrank",
+    "gaussnd_samples_lowrank",
 ]
 
 
@@ -293,3 +301,141 @@ def gaussnd_samples(gen, n, divisor, M, logdet, trace, cov, want_cov):
             s += _renormalise(C)
             _record(C, s, hld, t, r, logdet, trace, cov, want_cov)
     return True
+
+
+@njit(cache=True, nogil=True)
+def gaussnd_exact_lowrank(gen, n, divisor, C1, M, logdet, trace, cov, want_cov):
+    """Exact-in-law chain from generation 1 on when n ≤ d, in the (n − 1)-dimensional span.
+
+    The fit to n points is singular (rank r = n − 1 < d), and every later generation's points
+    lie in the affine span of generation 1's: in orthonormal coordinates of that span the chain
+    is the r-dimensional Bartlett chain with n − 1 ≥ r degrees of freedom, non-singular there.
+    ``C1`` (reps, r, r): the lower Cholesky factor of Σ_1 in those coordinates (the front
+    function draws it, with the coordinates, from the generation-1 sample). Writes, for
+    t ≥ 1, ``M`` (reps, T+1, r): μ_t − μ_1 in the span's coordinates, ``logdet`` (reps, T+1):
+    −inf (Σ_t is singular in d dimensions), ``trace`` (reps, T+1): tr Σ_t, and ``cov``
+    (reps, T+1, r, r) if ``want_cov``; column 0 is the front function's.
+    Draws per step as :func:`gaussnd_exact` (z, then the Bartlett factor of W_r(I, n − 1)).
+    """
+    reps, T1, r = M.shape
+    C = np.zeros((r, r))
+    B = np.zeros((r, r))
+    tmp = np.zeros((r, r))
+    z = np.empty(r)
+    inv_sqrt_n = 1.0 / math.sqrt(n)
+    scale = 1.0 / math.sqrt(divisor)
+    bs = np.empty(r)
+    cs = np.empty(r)
+    for i in range(r):
+        bs[i], cs[i] = chisquare_consts(n - 1.0 - i)
+    for rep in range(reps):
+        if T1 < 2:
+            continue
+        for i in range(r):
+            for j in range(r):
+                C[i, j] = C1[rep, i, j] if j <= i else 0.0
+            M[rep, 1, i] = 0.0
+        s = _renormalise(C)
+        _record(C, s, 0.0, 1, rep, logdet, trace, cov, want_cov)
+        logdet[rep, 1] = -math.inf
+        for t in range(2, T1):
+            for i in range(r):
+                z[i] = gen.standard_normal()
+            es = math.exp(s) * inv_sqrt_n
+            for i in range(r):
+                acc = 0.0
+                for k in range(i + 1):
+                    acc += C[i, k] * z[k]
+                M[rep, t, i] = M[rep, t - 1, i] + es * acc
+            for i in range(r):
+                B[i, i] = math.sqrt(chisquare(gen, n - 1.0 - i, bs[i], cs[i]))
+                for j in range(i):
+                    B[i, j] = gen.standard_normal()
+            _tri_mult_inplace(C, B, tmp, scale)
+            s += _renormalise(C)
+            _record(C, s, 0.0, t, rep, logdet, trace, cov, want_cov)
+            logdet[rep, t] = -math.inf
+
+
+@njit(cache=True, nogil=True)
+def gaussnd_samples_lowrank(gen, n, divisor, M, logdet, trace, cov, want_cov):
+    """The papers' d-D loop literally when n ≤ d: n points from N(μ, Σ), refit mean and covariance.
+
+    The fitted covariance is singular (rank ≤ n − 1 < d), so it is kept as Σ = e^{2s} F Fᵀ with
+    F the d × n matrix of the centred points over √divisor — the refit itself, no decomposition.
+    Points are drawn as ``μ + e^{s} F z``, z ~ N(0, I) with one coordinate per column of F
+    (d at generation 0, where F = I; n after), ``n×cols`` standard normals row-major.
+    log det Σ_t = −inf for t ≥ 1.
+    """
+    reps, T1, d = M.shape
+    W = max(d, n)
+    F = np.zeros((d, W))
+    Fn = np.zeros((d, n))
+    Z = np.empty((n, W))
+    zbar = np.empty(W)
+    scale = 1.0 / math.sqrt(divisor)
+    for r in range(reps):
+        F[:, :] = 0.0
+        for i in range(d):
+            F[i, i] = 1.0
+            M[r, 0, i] = 0.0
+        cols = d
+        s = 0.0
+        logdet[r, 0] = 0.0
+        trace[r, 0] = float(d)
+        if want_cov:
+            for i in range(d):
+                for j in range(d):
+                    cov[r, 0, i, j] = 1.0 if i == j else 0.0
+        for t in range(1, T1):
+            for q in range(cols):
+                zbar[q] = 0.0
+            for a in range(n):
+                for q in range(cols):
+                    v = gen.standard_normal()
+                    Z[a, q] = v
+                    zbar[q] += v
+            for q in range(cols):
+                zbar[q] /= n
+            es = math.exp(s)
+            for i in range(d):
+                acc = 0.0
+                for q in range(cols):
+                    acc += F[i, q] * zbar[q]
+                M[r, t, i] = M[r, t - 1, i] + es * acc
+            for i in range(d):
+                for a in range(n):
+                    acc = 0.0
+                    for q in range(cols):
+                        acc += F[i, q] * (Z[a, q] - zbar[q])
+                    Fn[i, a] = acc * scale
+            mx = 0.0
+            for i in range(d):
+                for a in range(n):
+                    F[i, a] = Fn[i, a]
+                    if abs(Fn[i, a]) > mx:
+                        mx = abs(Fn[i, a])
+                for a in range(n, W):
+                    F[i, a] = 0.0
+            cols = n
+            if mx > 0.0 and math.isfinite(mx):  # keep max|F| = 1, the scale in s (no underflow)
+                inv = 1.0 / mx
+                for i in range(d):
+                    for a in range(n):
+                        F[i, a] *= inv
+                s += math.log(mx)
+            e2s = math.exp(2.0 * s)
+            fro = 0.0
+            for i in range(d):
+                for a in range(n):
+                    fro += F[i, a] * F[i, a]
+            logdet[r, t] = -math.inf
+            trace[r, t] = e2s * fro
+            if want_cov:
+                for i in range(d):
+                    for j in range(i + 1):
+                        acc = 0.0
+                        for a in range(n):
+                            acc += F[i, a] * F[j, a]
+                        cov[r, t, i, j] = acc * e2s
+                        cov[r, t, j, i] = acc * e2s

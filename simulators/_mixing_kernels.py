@@ -5,8 +5,8 @@ generation draws ``m = ⌊λn⌋`` fresh synthetic points from the current fit a
 
 * ``replace``: the real sample ∪ the m new points (N = n + m points);
 * ``accumulate``: every point so far (real + all synthetic batches);
-* ``accumulate-subsample``: a uniform subsample, without replacement, of ``n + m`` points
-  of that growing pool (fixed compute; Kazdan et al. 2025).
+* ``accumulate-subsample``: a uniform subsample, without replacement, of ``k`` points of that
+  growing pool (fixed compute; Kazdan et al. 2025, whose released code takes k = n).
 
 Outputs ``L`` (log σ_t) and ``M`` (μ_t), shape (reps, generations+1), in the units of the
 real data handed in (standardised units when the truth is N(μ_0, σ_0²): the front function
@@ -168,16 +168,15 @@ def accumulate_samples(gen, m, unbiased, real_x, L, M):
 
 
 @njit(cache=True, nogil=True)
-def subsample_samples(gen, m, unbiased, real_x, L, M):
-    """Accumulate the pool, fit on a uniform subsample of n + m of its points.
+def subsample_samples(gen, m, k, unbiased, real_x, L, M):
+    """Accumulate the pool, fit on a uniform subsample of k of its points (2 ≤ k ≤ n + m).
 
-    Subsampling without replacement by a partial Fisher–Yates shuffle of the pool
-    (O(n + m) per generation); the pool's order carries no information, so shuffling it
-    in place is harmless.
+    Generation 0 is the fit to all n real points. Subsampling without replacement by a
+    partial Fisher–Yates shuffle of the pool (O(m + k) per generation); the pool's order
+    carries no information, so shuffling it in place is harmless.
     """
     reps, T1 = L.shape
     n = real_x.shape[1]
-    k = n + m
     pool = np.empty(n + m * (T1 - 1))
     sub = np.empty(k)
     divisor = k - 1.0 if unbiased else float(k)

@@ -11,6 +11,14 @@ decomposition ``S_y = (C B)(C B)ᵀ`` when m − 1 ≥ d (row i of B: ``√χ²_
 diagonal after the normals left of it), else as the sum of m − 1 outer products
 ``(C g)(C g)ᵀ`` (a singular Wishart). Pooled statistics are merged exactly (Chan et al.).
 Sample kernels draw the m points ``μ + C g`` (d normals each, row by row) and refit literally.
+
+When the fitted covariance is singular by construction — n ≤ d real points span an affine
+subspace of dimension n − 1 that every later point stays in, and a subsample of k ≤ d points
+has rank k − 1 — the sample kernels factor it as Σ = F Fᵀ with F of ``rank`` columns, by
+Cholesky with complete pivoting stopped after ``rank`` steps (the rank is known exactly, so no
+tolerance decides it), draw the points as ``μ + F g`` (``rank`` normals each) and record
+``log det Σ = −inf``. (The exact kernel needs no such case: the front function runs it in the
+(n − 1)-dimensional coordinates of the real sample's span.)
 """
 
 from __future__ import annotations
@@ -46,6 +54,63 @@ def _record(C, r, t, mu, M, logdet, trace, cov, want_cov):
                     acc += C[i, k] * C[j, k]
                 cov[r, t, i, j] = acc
                 cov[r, t, j, i] = acc
+
+
+@njit(cache=True, nogil=True)
+def _record_lowrank(C, rank, r, t, mu, M, logdet, trace, cov, want_cov):
+    """``_record`` for a singular fit Σ = F Fᵀ, F = C[:, :rank] (not triangular): log det = −inf."""
+    d = C.shape[0]
+    tr = 0.0
+    for i in range(d):
+        M[r, t, i] = mu[i]
+        for q in range(rank):
+            tr += C[i, q] * C[i, q]
+    logdet[r, t] = -math.inf
+    trace[r, t] = tr
+    if want_cov:
+        for i in range(d):
+            for j in range(i + 1):
+                acc = 0.0
+                for q in range(rank):
+                    acc += C[i, q] * C[j, q]
+                cov[r, t, i, j] = acc
+                cov[r, t, j, i] = acc
+
+
+@njit(cache=True, nogil=True)
+def _psd_factor(S, div, rank, C, dg, used):
+    """C[:, :rank] ← F with F Fᵀ = S/div for S of known rank ``rank`` (< d): Cholesky with complete
+    pivoting, stopped after ``rank`` steps (what is left is rounding: the exact rest is 0).
+
+    ``dg`` (d) and ``used`` (d, bool) are scratch. False if a pivot is not positive (probability
+    0 when the rank is right)."""
+    d = S.shape[0]
+    for i in range(d):
+        dg[i] = S[i, i] / div
+        used[i] = False
+        for q in range(d):
+            C[i, q] = 0.0
+    for j in range(rank):
+        p = -1
+        best = 0.0
+        for i in range(d):
+            if not used[i] and dg[i] > best:
+                best = dg[i]
+                p = i
+        if p < 0 or not math.isfinite(best):
+            return False
+        piv = math.sqrt(best)
+        used[p] = True
+        C[p, j] = piv
+        for i in range(d):
+            if used[i]:
+                continue
+            acc = S[i, p] / div
+            for q in range(j):
+                acc -= C[i, q] * C[p, q]
+            C[i, j] = acc / piv
+            dg[i] -= C[i, j] * C[i, j]
+    return True
 
 
 @njit(cache=True, nogil=True)
@@ -162,8 +227,8 @@ def mixnd_exact(gen, m, unbiased, accumulate, real_mean, real_scatter, n, M, log
 
 
 @njit(cache=True, nogil=True)
-def _fit_rows(X, k, div, mu, S, C):
-    """Two-pass mean and scatter of X[:k]; C ← chol(S/div)."""
+def _fit_rows(X, k, div, mu, S, C, rank, dg, used):
+    """Two-pass mean and scatter of X[:k]; C ← chol(S/div), or its rank-``rank`` pivoted factor."""
     d = X.shape[1]
     for i in range(d):
         acc = 0.0
@@ -177,13 +242,26 @@ def _fit_rows(X, k, div, mu, S, C):
                 acc += (X[a, i] - mu[i]) * (X[a, j] - mu[j])
             S[i, j] = acc
             S[j, i] = acc
+    if rank < d:
+        return _psd_factor(S, div, rank, C, dg, used)
     return _factor(S, div, C)
 
 
 @njit(cache=True, nogil=True)
-def _draw_points(gen, mu, C, X, start, count, g):
-    """Rows X[start:start+count] ← μ + C g, g ~ N(0, I) (d normals per row, in order)."""
+def _draw_points(gen, mu, C, X, start, count, g, rank):
+    """Rows X[start:start+count] ← μ + C g, g ~ N(0, I) (d normals per row, in order); for a
+    singular fit (rank < d) ``rank`` normals per row and the factor's ``rank`` columns."""
     d = C.shape[0]
+    if rank < d:
+        for a in range(start, start + count):
+            for q in range(rank):
+                g[q] = gen.standard_normal()
+            for i in range(d):
+                acc = 0.0
+                for q in range(rank):
+                    acc += C[i, q] * g[q]
+                X[a, i] = mu[i] + acc
+        return
     for a in range(start, start + count):
         for i in range(d):
             g[i] = gen.standard_normal()
@@ -195,16 +273,23 @@ def _draw_points(gen, mu, C, X, start, count, g):
 
 
 @njit(cache=True, nogil=True)
-def mixnd_samples(gen, m, unbiased, workflow, real_x, M, logdet, trace, cov, want_cov):
+def mixnd_samples(gen, m, k, unbiased, workflow, real_x, M, logdet, trace, cov, want_cov):
     """The literal d-D loops: ``workflow`` 0 = replace, 1 = accumulate, 2 = accumulate-subsample.
 
     Replace refits on real ∪ the m new points; accumulate keeps every point (pool mean and
     scatter updated point by point, Welford); accumulate-subsample refits on a uniform
-    subsample of n + m pool rows (partial Fisher–Yates over row indices).
+    subsample of k pool rows (partial Fisher–Yates over row indices).
+
+    Every point stays in the affine span of the n real points (rank min(n − 1, d)); a fit on
+    k points has rank min(k − 1, n − 1, d). Below d the fit is factored with that rank
+    (:func:`_psd_factor`) and recorded with log det = −inf.
     """
     reps, T1, d = M.shape
     n = real_x.shape[1]
-    k = n + m
+    if workflow != 2:
+        k = n + m
+    rank_real = min(n - 1, d)
+    rank_fit = min(k - 1, rank_real) if workflow == 2 else rank_real
     pool = np.empty((n + m * (T1 - 1) if workflow != 0 else k, d))
     sub = np.empty((k, d))
     C = np.zeros((d, d))
@@ -214,32 +299,32 @@ def mixnd_samples(gen, m, unbiased, workflow, real_x, M, logdet, trace, cov, wan
     pm = np.empty(d)
     g = np.empty(d)
     x = np.empty(d)
+    xrow = np.empty((1, d))
+    dg = np.empty(d)
+    used = np.zeros(d, dtype=np.bool_)
     for r in range(reps):
         for a in range(n):
             for i in range(d):
                 pool[a, i] = real_x[r, a, i]
-        if not _fit_rows(pool, n, n - 1.0 if unbiased else float(n), mu, S, C):
+        if not _fit_rows(pool, n, n - 1.0 if unbiased else float(n), mu, S, C, rank_real, dg, used):
             return False
         if workflow == 1:
             for i in range(d):
                 pm[i] = mu[i]
                 for j in range(d):
                     pS[i, j] = S[i, j]
-        _record(C, r, 0, mu, M, logdet, trace, cov, want_cov)
+        rank = rank_real
+        _record_any(C, rank, r, 0, mu, M, logdet, trace, cov, want_cov)
         P = n
         for t in range(1, T1):
             if workflow == 0:
-                _draw_points(gen, mu, C, pool, n, m, g)
-                ok = _fit_rows(pool, k, k - 1.0 if unbiased else float(k), mu, S, C)
+                _draw_points(gen, mu, C, pool, n, m, g, rank)
+                ok = _fit_rows(pool, k, k - 1.0 if unbiased else float(k), mu, S, C, rank_real, dg, used)
             elif workflow == 1:
                 for a in range(m):
+                    _draw_points(gen, mu, C, xrow, 0, 1, g, rank)
                     for i in range(d):
-                        g[i] = gen.standard_normal()
-                    for i in range(d):
-                        acc = 0.0
-                        for q in range(i + 1):
-                            acc += C[i, q] * g[q]
-                        x[i] = mu[i] + acc
+                        x[i] = xrow[0, i]
                     P += 1
                     for i in range(d):
                         g[i] = x[i] - pm[i]  # δ before the update (g reused as scratch)
@@ -249,9 +334,12 @@ def mixnd_samples(gen, m, unbiased, workflow, real_x, M, logdet, trace, cov, wan
                             pS[i, j] += g[i] * (x[j] - pm[j])
                 for i in range(d):
                     mu[i] = pm[i]
-                ok = _factor(pS, P - 1.0 if unbiased else float(P), C)
+                if rank_real < d:
+                    ok = _psd_factor(pS, P - 1.0 if unbiased else float(P), rank_real, C, dg, used)
+                else:
+                    ok = _factor(pS, P - 1.0 if unbiased else float(P), C)
             else:
-                _draw_points(gen, mu, C, pool, P, m, g)
+                _draw_points(gen, mu, C, pool, P, m, g, rank)
                 P += m
                 for a in range(k):
                     j = a + gen.integers(0, P - a)
@@ -260,8 +348,17 @@ def mixnd_samples(gen, m, unbiased, workflow, real_x, M, logdet, trace, cov, wan
                         pool[a, i] = pool[j, i]
                         pool[j, i] = tmp
                         sub[a, i] = pool[a, i]
-                ok = _fit_rows(sub, k, k - 1.0 if unbiased else float(k), mu, S, C)
+                ok = _fit_rows(sub, k, k - 1.0 if unbiased else float(k), mu, S, C, rank_fit, dg, used)
+                rank = rank_fit
             if not ok:
                 return False
-            _record(C, r, t, mu, M, logdet, trace, cov, want_cov)
+            _record_any(C, rank, r, t, mu, M, logdet, trace, cov, want_cov)
     return True
+
+
+@njit(cache=True, nogil=True)
+def _record_any(C, rank, r, t, mu, M, logdet, trace, cov, want_cov):
+    if rank < C.shape[0]:
+        _record_lowrank(C, rank, r, t, mu, M, logdet, trace, cov, want_cov)
+    else:
+        _record(C, r, t, mu, M, logdet, trace, cov, want_cov)

@@ -1,4 +1,5 @@
-"""Iterated least squares on a fixed design: replace vs accumulate (Gerstgrasser et al. 2024)."""
+"""Iterated least squares on a fixed design: replace vs accumulate (Gerstgrasser et al. 2024), and
+Kazdan et al.'s accumulate-subsample (2025)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from . import _regression_kernels as _k
 
 __all__ = ["simulate_regression", "RegressionChain"]
 
-WORKFLOWS = ("replace", "accumulate")
+WORKFLOWS = ("replace", "accumulate", "accumulate-subsample")
 METHODS = ("exact", "samples")
 
 
@@ -67,12 +68,14 @@ class RegressionChain:
 
 def simulate_regression(T, d, iterations, *, workflow="replace", sigma=1.0, reps=1, method="exact",
                         rng=None, workers=None, progress=False) -> RegressionChain:
-    r"""Iterate least squares on its own labels, replacing or accumulating the data.
+    r"""Iterate least squares on its own labels, replacing, accumulating or subsampling the data.
 
     A design :math:`X\in\mathbb R^{T\times d}` (rows :math:`N(0,I_d)`) is drawn once and reused
     (``shared/theory.md`` §3.3). Round 1 fits :math:`y^{(1)}=Xw^*+\sigma E_1`; round
-    :math:`n` fits labels :math:`y^{(n)}=X\hat w_{n-1}+\sigma E_n` (replace) or all label
-    sets :math:`y^{(1..n)}` pooled (accumulate).
+    :math:`n` fits labels :math:`y^{(n)}=X\hat w_{n-1}+\sigma E_n` (replace), all label
+    sets :math:`y^{(1..n)}` pooled (accumulate), or a uniform subsample of T of the nT pooled
+    (row, label) pairs, without replacement (accumulate-subsample: Kazdan et al., ICML 2025, their
+    released ``fit_linear_regressions``, where T is their samples per iteration; §3.5).
 
     Parameters
     ----------
@@ -82,7 +85,13 @@ def simulate_regression(T, d, iterations, *, workflow="replace", sigma=1.0, reps
         Dimension :math:`d\ge1`.
     iterations : int
         Rounds :math:`\ge1`.
-    workflow : {"replace", "accumulate"}
+    workflow : {"replace", "accumulate", "accumulate-subsample"}
+        ``"accumulate-subsample"`` runs with ``method="samples"`` only (a subsample's fit depends on
+        which rows it holds, not on a sufficient statistic), fits by minimum-norm least squares
+        (``pinv``, as released: a subsample may repeat design rows and span fewer than d) and
+        draws :math:`w^*\sim N(0,I_d)` per replicate, as released (replace and accumulate do not
+        depend on w*). Kazdan et al. score a fit on 1,000 test points; ``risk`` is that score's
+        expectation given the fit.
     sigma : float
         Label-noise standard deviation :math:`\sigma>0`.
     reps : int
@@ -106,7 +115,8 @@ def simulate_regression(T, d, iterations, *, workflow="replace", sigma=1.0, reps
 
     .. math:: \mathbb E\,\text{risk}_n = nc\ \text{(replace)},\qquad c\sum_{i\le n}i^{-2}\le\tfrac{\pi^2}{6}c\ \text{(accumulate)}
 
-    (:func:`selfconsume.theory.expected_regression_risk`).
+    (:func:`selfconsume.theory.expected_regression_risk`). Accumulate-subsample has no closed
+    form beyond round 1, where every workflow fits the real labels: :math:`\mathbb E\,\text{risk}_1=c`.
 
     Examples
     --------
@@ -114,6 +124,9 @@ def simulate_regression(T, d, iterations, *, workflow="replace", sigma=1.0, reps
     >>> res = simulate_regression(40, 5, 12, workflow="accumulate", reps=200, rng=0)
     >>> res.risk.shape
     (200, 12)
+    >>> sub = simulate_regression(40, 5, 12, workflow="accumulate-subsample", method="samples", reps=20, rng=0)
+    >>> sub.risk.shape
+    (20, 12)
     """
     d = check_int("d", d, min_value=1)
     # every kernel holds d × d factors (the samples loop two of them); checked before T, whose
@@ -128,8 +141,14 @@ def simulate_regression(T, d, iterations, *, workflow="replace", sigma=1.0, reps
     if workers is not None:
         check_int("workers", workers, min_value=1)
     check_memory("the risk output (reps × iterations)", reps * iterations, names="reps, iterations")
+    if workflow == "accumulate-subsample" and method == "exact":
+        raise ValueError("method must be 'samples' for workflow='accumulate-subsample': a random subsample's "
+                         "fit depends on which rows it holds, not on a sufficient statistic")
     if method == "samples":  # the literal loop holds the T × d design and T labels
         check_memory("the T × d design", T * (d + 1), names="T, d")
+    if workflow == "accumulate-subsample":  # and the pool of every (row, label) pair, twice
+        check_memory("the pool of T × iterations (row, label) pairs", 2 * T * iterations + T * T,
+                     names="T, iterations")
     gen = as_generator(rng)
     seed = seed_info(gen)
     risk = np.empty((reps, iterations))
@@ -140,7 +159,9 @@ def simulate_regression(T, d, iterations, *, workflow="replace", sigma=1.0, reps
 
     def work(b, g):
         out = risk[b.start:b.stop]
-        if method == "exact":
+        if workflow == "accumulate-subsample":
+            ok[b.index] = _k.regression_subsample_samples(g, T, d, sigma, out)
+        elif method == "exact":
             _k.regression_exact(g, T, d, sigma, acc, out)
         else:
             ok[b.index] = _k.regression_samples(g, T, d, sigma, acc, w_star, out)

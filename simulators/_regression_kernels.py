@@ -16,6 +16,11 @@ Random draws per replicate, in this order (the NumPy references in the tests fol
 * samples (literal): ``T·d`` standard normals for ``X`` (row-major); per round ``T`` standard
   normals for ``Eₙ``; refit by the normal equations of the pooled problem,
   ``n XᵀX w = Σᵢ Xᵀy⁽ⁱ⁾`` (accumulate) or ``XᵀX w = Xᵀy⁽ⁿ⁾`` (replace).
+* accumulate-subsample (literal only; Kazdan et al. 2025): the pool of every (row, label) pair so far,
+  a uniform subsample of T of them without replacement per round, a minimum-norm least-squares
+  fit; ``w* ~ N(0, I_d)`` per replicate as in the released code (the risk depends on w* when a
+  subsample repeats design rows so often that it spans fewer than d of them). See
+  :func:`regression_subsample_samples` for its draws.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from numba import njit
 
 from ._common import cholesky_inplace
 
-__all__ = ["regression_exact", "regression_samples"]
+__all__ = ["regression_exact", "regression_samples", "regression_subsample_samples"]
 
 
 @njit(cache=True, nogil=True)
@@ -127,5 +132,132 @@ def regression_samples(gen, T, d, sigma, accumulate, w_star, risk):
                 e = w[i] - w_star[i]
                 s2 += e * e
                 w_prev[i] = w[i]
+            risk[r, n] = s2
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _chol_solve(C, b, out, tmp):
+    """out = (C Cᵀ)⁻¹ b for the lower Cholesky factor C (k × k leading block of the arrays)."""
+    k = b.shape[0]
+    for i in range(k):
+        s = b[i]
+        for j in range(i):
+            s -= C[i, j] * tmp[j]
+        tmp[i] = s / C[i, i]
+    for i in range(k - 1, -1, -1):
+        s = tmp[i]
+        for j in range(i + 1, k):
+            s -= C[j, i] * out[j]
+        out[i] = s / C[i, i]
+
+
+@njit(cache=True, nogil=True)
+def regression_subsample_samples(gen, T, d, sigma, risk):
+    """Kazdan et al.'s accumulate-subsample loop, literally (see :func:`selfconsume.simulators.simulate_regression`).
+
+    Per replicate, in this order: w* ~ N(0, I_d) (d normals), the design X (T·d normals, row-major),
+    then per round n: the noise Eₙ of the newest label set (T normals; ŵ₀ = w*), appended to the pool
+    of (design row, label) pairs; if the pool holds more than T pairs, a partial Fisher–Yates shuffle
+    brings a uniform subsample of T of them to the front (T integers); the fit is the minimum-norm
+    least-squares solution on the subsample (``numpy.linalg.pinv`` in the released code): with c_a
+    copies of design row a and label sum s_a, the normal equations Σ c_a x_a x_aᵀ w = Σ x_a s_a when
+    the subsample holds ≥ d distinct rows (full rank almost surely), else w = X_Uᵀ(X_U X_Uᵀ)⁻¹ȳ_U on
+    the distinct rows U with mean labels ȳ_a = s_a/c_a (every minimiser fits ȳ_U exactly; this one has
+    the least norm). Returns False only if a Gram matrix was numerically singular.
+    """
+    reps, n_iter = risk.shape
+    cap = T * n_iter
+    X = np.empty((T, d))
+    w_star = np.empty(d)
+    w = np.empty(d)
+    prow = np.empty(cap, dtype=np.int64)
+    plab = np.empty(cap)
+    cnt = np.zeros(T, dtype=np.int64)
+    ssum = np.zeros(T)
+    rows = np.empty(T, dtype=np.int64)
+    G = np.empty((max(d, T), max(d, T)))
+    b = np.empty(max(d, T))
+    sol = np.empty(max(d, T))
+    tmp = np.empty(max(d, T))
+    for r in range(reps):
+        for i in range(d):
+            w_star[i] = gen.standard_normal()
+        for a in range(T):
+            for i in range(d):
+                X[a, i] = gen.standard_normal()
+        for i in range(d):
+            w[i] = w_star[i]
+        P = 0
+        for n in range(n_iter):
+            for a in range(T):  # labels from the previous fit (w* in round 1) plus fresh noise
+                s = 0.0
+                for i in range(d):
+                    s += X[a, i] * w[i]
+                prow[P + a] = a
+                plab[P + a] = s + sigma * gen.standard_normal()
+            P += T
+            if P > T:
+                for j in range(T):
+                    k = j + gen.integers(0, P - j)
+                    t1 = prow[j]
+                    prow[j] = prow[k]
+                    prow[k] = t1
+                    t2 = plab[j]
+                    plab[j] = plab[k]
+                    plab[k] = t2
+            m = 0
+            for j in range(T):
+                a = prow[j]
+                if cnt[a] == 0:
+                    rows[m] = a
+                    m += 1
+                cnt[a] += 1
+                ssum[a] += plab[j]
+            if m >= d:
+                for i in range(d):
+                    for k2 in range(d):
+                        G[i, k2] = 0.0
+                    b[i] = 0.0
+                for u in range(m):
+                    a = rows[u]
+                    c = float(cnt[a])
+                    for i in range(d):
+                        xi = X[a, i]
+                        b[i] += xi * ssum[a]
+                        for k2 in range(i + 1):
+                            G[i, k2] += c * xi * X[a, k2]
+                for i in range(d):
+                    for k2 in range(i + 1, d):
+                        G[i, k2] = G[k2, i]
+                Gd = G[:d, :d]
+                if not cholesky_inplace(Gd):
+                    return False
+                _chol_solve(Gd, b[:d], w, tmp[:d])
+            else:
+                for u in range(m):
+                    for v in range(u + 1):
+                        s = 0.0
+                        for i in range(d):
+                            s += X[rows[u], i] * X[rows[v], i]
+                        G[u, v] = s
+                        G[v, u] = s
+                    b[u] = ssum[rows[u]] / cnt[rows[u]]
+                Gm = G[:m, :m]
+                if not cholesky_inplace(Gm):
+                    return False
+                _chol_solve(Gm, b[:m], sol[:m], tmp[:m])
+                for i in range(d):
+                    s = 0.0
+                    for u in range(m):
+                        s += X[rows[u], i] * sol[u]
+                    w[i] = s
+            for u in range(m):
+                cnt[rows[u]] = 0
+                ssum[rows[u]] = 0.0
+            s2 = 0.0
+            for i in range(d):
+                e = w[i] - w_star[i]
+                s2 += e * e
             risk[r, n] = s2
     return True

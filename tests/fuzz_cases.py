@@ -299,6 +299,44 @@ def build_cases() -> list[Case]:
     add("theory.stability_boundary", th.student_t_family(3.0, scale=0.5), th.mixture_truth(0.6, -3.0, 3.0),
         confirm=False, margin=0.1, domain=None, _nonfinite=(".lam_",))
 
+    # ---- theory: the peers' protocols (Kazdan et al.; Suresh et al.)
+    add("theory.expected_accumulate_subsample", 10, 100, subsample=10, d=3, lam=1.0, estimator="mle", sigma2=1.0)
+    add("theory.expected_accumulate_subsample", 10, [0, 5, 100], subsample=20, _label="array",
+        _kinds={"t": "int_array"}, _no_fuzz=("n", "subsample"))
+    add("theory.expected_det_ratio", 10, 3, 1, lam=None, workflow="replace", estimator="mle")
+    add("theory.expected_det_ratio", 10, 3, [0, 5, 20], lam=1.0, workflow="accumulate", estimator="unbiased",
+        _label="accumulate", _kinds={"t": "int_array"}, _no_fuzz=("n", "d", "estimator"))
+    add("theory.expected_det_ratio", 10, 10, 3, lam=1.0, workflow="accumulate", _label="n_le_d",
+        _no_fuzz=("n", "d", "t", "workflow"))
+    add("theory.symbol_survival", 10, 1, 3, event="nonzero")
+    add("theory.symbol_survival", 10, np.array([0, 2, 10]), 3, event="interior", _label="array",
+        _kinds={"count": "int_array"}, _no_fuzz=("n", "generations"))
+    add("theory.bernoulli_survival", 100, 0.01, 5, event="nonzero")
+    add("theory.vocabulary_survival", np.array([5, 3, 1, 1]), 5, normalize=True, _kinds={"counts": "int_array"})
+    add("theory.vocabulary_survival_from_law", np.array([0.5, 0.3, 0.2]), 10, 3, normalize=True, _kinds={"p": "prob"})
+    add("theory.zipf_mandelbrot", 20, 1.0, 2.7)
+    add("theory.poisson_lineage_survival", 10)
+    add("theory.poisson_extinction", 10, 1.0, 5)
+    add("theory.bound_symbol_survival_suresh", 100, 0.01, 5, event="nonzero")
+    add("theory.bound_symbol_survival_simple", 2.0, 5)
+    add("theory.bound_vocabulary_survival_suresh", np.array([5, 3, 1, 1]), 5, _kinds={"counts": "int_array"})
+    add("theory.bound_poisson_survival_suresh", 10, 0.1, 5)
+    add("theory.bound_interior_seddik", 100, 0.5, 5)
+    pm4 = np.array([0.5, 0.3, 0.15, 0.05])
+    add("theory.approx_mle_kappa", 10, 2.0)
+    derivation("theory.mixture_step_expr")
+    add("theory.expected_mixture_step", 0.6, 1.2, 10, 2.0)
+    add("theory.bound_mixture_sigma", 20, 10, 1.0, 2.0)
+    add("theory.bound_mixture_sigma", np.array([0, 5, 20]), 10, 1.0, 2.0, _label="array",
+        _kinds={"k": "int_array"}, _no_fuzz=("n", "sigma0", "eta"))
+    add("theory.bound_mixture_collapse", 200, 10, 1.0, 0.1)
+    add("theory.bound_mixture_collapse", np.array([0, 93, 200]), 10, 1.0, 0.1, _label="array",
+        _kinds={"k": "int_array"}, _no_fuzz=("n", "sigma0", "eps"))
+    derivation("theory.discrete_gini_factor_expr", "accumulate-subsample")
+    add("theory.expected_discrete_gini", pm4, 13, 5, "accumulate-subsample", _kinds={"p0": "prob"})
+    add("theory.expected_discrete_entropy", pm4, 13, 5, "accumulate-subsample", _kinds={"p0": "prob"})
+    add("theory.expected_discrete_zeros", pm4, 13, 5, "replace", _kinds={"p0": "prob"})
+
     # ---- simulators
     add("simulators.simulate_gaussian", 10, 5, reps=3, dim=1, mu0=0.0, sigma0=1.0, estimator="unbiased",
         method="exact", workflow="replace", return_cov=False, rng=0, workers=1, progress=False)
@@ -359,6 +397,27 @@ def build_cases() -> list[Case]:
         rng=0, workers=1, _label="finite_n", _kinds=PR, _no_fuzz=("workers",))
     add("simulators.simulate_curation", p4, r4, 3, 3, n=50, reps=2, method="luce", record="last", rng=0,
         workers=1, _label="luce", _kinds=PR, _no_fuzz=("p0", "reward", "workers"))
+    add("simulators.simulate_gaussian", 10, 4, reps=2, lam=1.0, workflow="accumulate-subsample", subsample=10,
+        method="samples", rng=0, workers=1, _label="subsample", _no_fuzz=("reps", "workers", "rng", "generations"))
+    add("simulators.simulate_gaussian", 4, 3, reps=2, dim=6, lam=1.0, workflow="accumulate", return_cov=True, rng=0,
+        workers=1, _label="n_le_d", _no_fuzz=("reps", "workers", "rng", "generations", "dim"), _nonfinite=(".logdet",))
+    add("simulators.simulate_gaussian", 4, 3, reps=2, dim=6, method="samples", rng=0, workers=1,
+        _label="n_le_d_samples", _no_fuzz=("reps", "workers", "rng", "generations", "dim"), _nonfinite=(".logdet",))
+    add("simulators.simulate_multinomial", 10, 5, counts=np.array([5, 3, 1, 1]), reps=3, method="exact",
+        return_freq=True, rng=0, workers=1, progress=False, _kinds={"counts": "int_array"})
+    add("simulators.simulate_multinomial", 10, 5, p=np.array([0.5, 0.3, 0.2]), reps=3, method="samples", rng=0,
+        workers=1, _label="law", _kinds={"p": "prob"}, _no_fuzz=("n", "generations", "workers"))
+    add("simulators.simulate_poisson", 10, 1.0, 20, reps=3, method="exact", rng=0, workers=1, progress=False)
+    add("simulators.simulate_mixture_refit", 10, 5, mu0=1.0, sigma0=1.0, estimator="approx_mle", eta=2.0, reps=3,
+        method="exact", rng=0, workers=1, progress=False)
+    add("simulators.simulate_mixture_refit", 10, 5, estimator="mle", method="samples", reps=3, rng=0, workers=1,
+        _label="mle_samples", _no_fuzz=("reps", "workers"))
+    add("simulators.simulate_discrete", pm4, 13, 5, workflow="accumulate-subsample", reps=3, method="exact", rng=0,
+        workers=1, progress=False, _kinds={"p0": "prob"})
+    add("simulators.simulate_discrete", pm4, 13, 5, workflow="replace", method="samples", reps=3, rng=0, workers=1,
+        _label="samples", _kinds={"p0": "prob"}, _no_fuzz=("reps", "workers"))
+    add("simulators.simulate_regression", 12, 3, 5, workflow="accumulate-subsample", method="samples", reps=4, rng=0,
+        workers=1, _label="subsample", _no_fuzz=("reps", "workers", "T", "d", "iterations"))
 
     # ---- analysis
     add("analysis.get_claim", "curation.lemma22_gain", _aliases={"claim_id": ("claim",)}, _fn=lambda claim_id: resolve("analysis.get_claim")(claim_id).id)

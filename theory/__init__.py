@@ -16,7 +16,10 @@ Modules by concept (all public names are re-exported here, so user code imports
   ρ_B, ρ_F, ρ_♯), ``_stability_boundary`` (the boundary in λ);
 * curation: ``_curation_kernels`` (Numba Laplace quadrature of H^K), ``_curation_operator``
   (H^K and the curated law), ``_curation_bounds`` (rewards, KL, Theorems 2.1–2.4),
-  ``_continuous`` (curation on densities in any dimension, exact through the law of the reward).
+  ``_continuous`` (curation on densities in any dimension, exact through the law of the reward);
+* the public peers' experiments: ``_survival`` (symbols, vocabularies and Poisson counts under
+  resampling, Suresh et al.'s bounds), ``_peers_mixture`` (the two-Gaussian mixture refit),
+  ``_discrete_workflows`` (Collapse-or-Thrive's discrete law under the three workflows).
 """
 
 import importlib
@@ -28,7 +31,7 @@ _MODULES = (
     "_mixing", "_accumulate", "_regression",
     "_curation_operator", "_curation_bounds", "_continuous", "_distances",
     "_mixture", "_targets", "_rewards", "_laws", "_stability_families", "_stability_operator", "_stability_jacobian",
-    "_stability_bounds", "_stability_boundary",
+    "_stability_bounds", "_stability_boundary", "_survival", "_peers_mixture", "_discrete_workflows",
 )
 
 
@@ -36,7 +39,8 @@ def _load():
     """Import every module and bind its public names here (once, on first use).
 
     Lazy so that ``import selfconsume.simulators`` (which needs only the curation kernel and
-    the mixture law) does not pay for sympy and the derivations.
+    the mixture law) does not pay for sympy and the derivations; a single name is bound by
+    :func:`__getattr__` through :func:`_index`, importing only its module.
     """
     names = []
     for m in _MODULES:
@@ -48,10 +52,38 @@ def _load():
     return names
 
 
+_INDEX: dict | None = None
+
+
+def _index() -> dict:
+    """Public name → module, read from each module's literal ``__all__`` without importing it (about
+    60 ms, once): ``theory.<name>`` then imports only the module that defines it, so the numeric
+    modules that need no sympy (laws, rewards, mixtures, survival, ...) are used without loading it."""
+    global _INDEX
+    if _INDEX is None:
+        import ast
+        from pathlib import Path
+
+        idx = {}
+        here = Path(__file__).resolve().parent
+        for m in _MODULES:
+            tree = ast.parse((here / f"{m}.py").read_text(encoding="utf-8"))
+            for node in tree.body:
+                if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+                    idx.update((k, m) for k in ast.literal_eval(node.value))
+        _INDEX = idx
+    return _INDEX
+
+
 def __getattr__(name):
     if name.startswith("__") and name != "__all__":
         raise AttributeError(name)
-    _load()
+    module = None if name == "__all__" else _index().get(name)
+    if module is None:
+        _load()
+    else:
+        mod = importlib.import_module(f"{__name__}.{module}")
+        globals().update({k: getattr(mod, k) for k in mod.__all__})
     try:
         return globals()[name]
     except KeyError:

@@ -96,14 +96,14 @@ def test_lam_zero_keeps_the_real_fit():
 
 
 def test_subsample_first_step_is_the_accumulate_fit():
-    """At t = 1 the pool has exactly n + m points, so the 'subsample' is the whole pool.
+    """At t = 1 the pool has exactly n + m points, so a subsample of n + m is the whole pool.
 
     One replicate per run: the subsample's shuffle consumes random numbers, so later
     replicates of a block would see different streams."""
     for seed in range(10):
         kw = dict(n=8, generations=1, reps=1, lam=1.0, method="samples", rng=seed)
         a = simulate_gaussian(workflow="accumulate", **kw)
-        s = simulate_gaussian(workflow="accumulate-subsample", **kw)
+        s = simulate_gaussian(workflow="accumulate-subsample", subsample=16, **kw)
         np.testing.assert_allclose(s.sigma, a.sigma, rtol=1e-12)
         np.testing.assert_allclose(s.mu, a.mu, rtol=1e-12, atol=1e-14)
 
@@ -123,7 +123,7 @@ def test_misspecified_truth_is_used_and_recorded():
         (dict(lam=float("inf")), "lam"),
         (dict(workflow="accumulate"), "lam"),
         (dict(lam=1.0, workflow="grow"), "workflow"),
-        (dict(lam=1.0, dim=10), "n"),
+        (dict(lam=1.0, workflow="accumulate-subsample", method="samples", subsample=21), "subsample"),
         (dict(lam=1.0, workflow="accumulate-subsample"), "method"),
         (dict(lam=1.0, truth=stats.t(2)), "truth"),
         (dict(lam=1.0, truth=stats.cauchy()), "truth"),

@@ -189,7 +189,7 @@ def test_underflow_to_zero_stays_honest(method):
         (dict(n=10, generations=3, mu0=float("nan")), "mu0"),
         (dict(n=10, generations=3, estimator="ddof2"), "estimator"),
         (dict(n=10, generations=3, method="fast"), "method"),
-        (dict(n=3, generations=3, dim=3), "n"),
+        (dict(n=10, generations=3, subsample=5), "subsample"),
         (dict(n=10, generations=3, dim=0), "dim"),
         (dict(n=10, generations=3, workers=0), "workers"),
     ],
