@@ -38,7 +38,8 @@ import numpy as np
 __all__ = ["FigureSpec", "register_figure", "list_figures", "get_figure", "set_style", "STYLE",
            "COLUMN_WIDTH", "PAGE_WIDTH", "OKABE_ITO", "TOL_MUTED", "categorical", "sequential",
            "theory_line", "sim_points", "bound_line", "ref_line", "encoding_handles", "panel_letters",
-           "caption_markdown", "load_verify", "render", "save_figure", "write_index", "sim_handle"]
+           "caption_markdown", "load_verify", "render", "save_figure", "write_index", "sim_handle", "value_legend",
+           "fingerprint", "png_fingerprint", "FINGERPRINT_KEY"]
 
 #: Width of one column of a two-column paper, in inches.
 COLUMN_WIDTH = 3.3
@@ -195,6 +196,16 @@ def sim_handle(color="k", label=None, bars=True, band=False):
         bar = LineCollection([], colors=[color], linewidths=0.8)
         return ErrorbarContainer((mk, [], [bar]), has_xerr=False, has_yerr=True, label=label), label
     return mk, label
+
+
+def value_legend(colors, fmt="{}"):
+    """Legend entries (handles, labels) for the values a colour stands for: one thick swatch per
+    entry of ``colors`` (a mapping value → colour, in legend order). ``fmt`` is a format string
+    (``"$K = {:g}$"``) or a callable value → label."""
+    from matplotlib.lines import Line2D
+
+    label = fmt if callable(fmt) else fmt.format
+    return [Line2D([], [], color=c, lw=3) for c in colors.values()], [label(v) for v in colors]
 
 
 def encoding_handles(*, theory=None, sim=None, bound=None, ref=None, band=False, color="k"):
@@ -395,16 +406,44 @@ def caption_markdown(spec: FigureSpec, table=None, *, budget: str = "quick", ver
             f"*Claims:* {_claims_line(spec, verify)}.\n")
 
 
+#: PNG text key holding :func:`fingerprint` of the code that drew the image.
+FINGERPRINT_KEY = "selfconsume-fingerprint"
+
+
+def fingerprint(spec: FigureSpec) -> str:
+    """SHA-256 (16 hex digits) of the code that draws ``spec``: its script, this style module and
+    the module of its table function. Written into every PNG (text key :data:`FINGERPRINT_KEY`),
+    so an image copied elsewhere (the README's) can be checked against the code that draws it
+    now (:func:`png_fingerprint`)."""
+    import hashlib
+    import inspect
+
+    h = hashlib.sha256()
+    for mod in (spec.plot.__module__, __name__, spec.table.__module__):
+        h.update(inspect.getsource(sys.modules[mod]).encode())
+    return h.hexdigest()[:16]
+
+
+def png_fingerprint(path) -> str | None:
+    """The fingerprint a PNG written by :func:`save_figure` carries (None if it has none)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return im.text.get(FINGERPRINT_KEY) if hasattr(im, "text") else None
+
+
 def save_figure(spec: FigureSpec, fig, out, table=None, *, budget: str = "quick", verify: dict | None = None,
                 close: bool = True) -> list[Path]:
     """Write ``fig`` (drawn by ``spec.plot``) as ``NAME.png`` and ``NAME.pdf`` and its caption
-    ``NAME.caption.md`` into ``out``; returns the three paths."""
+    ``NAME.caption.md`` into ``out``; returns the three paths. The PNG carries the
+    :func:`fingerprint` of the code that drew it."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     try:
         for ext in ("png", "pdf"):
-            fig.savefig(out / f"{spec.slug}.{ext}")
+            meta = {FINGERPRINT_KEY: fingerprint(spec)} if ext == "png" else None
+            fig.savefig(out / f"{spec.slug}.{ext}", metadata=meta)
             paths.append(out / f"{spec.slug}.{ext}")
     finally:
         if close:

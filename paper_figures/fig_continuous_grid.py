@@ -25,7 +25,8 @@ from matplotlib.patches import Circle
 
 from selfconsume.analysis.tables import continuous_grid_table
 
-from ._registry import PAGE_WIDTH, categorical, encoding_handles, panel_letters, ref_line, register_figure, sim_points
+from ._registry import (PAGE_WIDTH, categorical, encoding_handles, panel_letters, ref_line, register_figure,
+                        sim_points, value_legend)
 
 LIM = 4.6
 
@@ -95,10 +96,9 @@ def plot(df):
     for ax in (cov_ax, sw_ax):
         ax.set_xlim(-0.8, max(gens) + 0.8)
     hs, ls = encoding_handles(sim=f"mean ± 2 SE over {reps} replicates", ref=r"SW$_2$ of two real samples")
-    from matplotlib.lines import Line2D
 
-    hs = [Line2D([], [], color=colors[r], lw=3) for r in regimes] + hs
-    ls = [r.replace("λ", r"$\lambda$") for r in regimes] + ls
+    h1, l1 = value_legend({r: colors[r] for r in regimes}, lambda r: r.replace("λ", r"$\lambda$"))
+    hs, ls = h1 + hs, l1 + ls
     fig.legend(hs, ls, loc="outside lower center", ncol=3)
     panel_letters([first, cov_ax, sw_ax])
     return fig

@@ -22,7 +22,7 @@ from matplotlib.patches import Circle
 from selfconsume.analysis.tables import curation_2d_table
 
 from ._registry import (PAGE_WIDTH, categorical, encoding_handles, panel_letters, ref_line, register_figure,
-                        sim_points, theory_line)
+                        sim_points, theory_line, value_legend)
 
 #: Axis limits per data set (x, y).
 LIMITS = {"8-Gaussian ring": ((-4.6, 4.6), (-4.6, 4.6)), "two moons": ((-1.8, 2.8), (-2.05, 2.55))}
@@ -88,10 +88,7 @@ def plot(df):
         ax.set_xlabel("generation $t$")
         if b == 0:
             ax.set_ylabel(r"$E_{p_t}[r]$")
-    from matplotlib.lines import Line2D
-
-    hs = [Line2D([], [], color=colors[r], lw=3) for r in regimes]
-    ls = [r.replace("λ", r"$\lambda$") for r in regimes]
+    hs, ls = value_legend({r: colors[r] for r in regimes}, lambda r: r.replace("λ", r"$\lambda$"))
     h2, l2 = encoding_handles(theory="population chain (perfect learner)",
                               sim=f"learned loop, mean ± 2 SE ({int(learned['reps'].iloc[0])} runs)",
                               ref=r"$r^* = 0$ (top of the reward)")

@@ -7,26 +7,28 @@ from a Beta law whose mean differs by class (0.55 to 0.90, legend) — and the r
 synthetic samples (a: the most confidently classified classes take over) and on the real data
 plus curated samples with λ = 1/2 (b: proportions stay near 1/10, dotted, ordered by
 confidence; note the zoomed axis). Lines: perfect learner (population chain); circles: mean of
-three finite-sample runs (2 500 curated samples per generation), bars their range, every fifth
-generation per class. Bottom (c, d): mean confidence — it rises to the top, or rises then
+ten finite-sample runs (2 500 curated samples per generation) ± 2 SE, every fifth generation per
+class. Bottom (c, d): mean confidence — it rises to the top, or rises then
 plateaus with real data. In the spirit of Ferbach et al., NeurIPS 2024, §4 (Theorems 2.1, 2.3).
 """
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from selfconsume.analysis.tables import curation_cifar_table
 
 from ._registry import (OKABE_ITO, PAGE_WIDTH, categorical, encoding_handles, panel_letters, ref_line, register_figure,
-                        sim_points, theory_line)
+                        sim_points, theory_line, value_legend)
 
 
 def _runs(d):
-    """Mean and range over the finite-sample runs, per generation."""
+    """Mean ± 2 SE over the finite-sample runs, per generation."""
     g = d.groupby("generation")["value"]
-    s = g.agg(["mean", "min", "max"]).reset_index()
-    return s["generation"].to_numpy(), s["mean"].to_numpy(), s["min"].to_numpy(), s["max"].to_numpy()
+    s = g.agg(["mean", "std", "count"]).reset_index()
+    m, se = s["mean"].to_numpy(), (s["std"] / np.sqrt(s["count"])).to_numpy()
+    return s["generation"].to_numpy(), m, m - 2 * se, m + 2 * se
 
 
 def _label_ends(ax, ends, colors, min_gap=0.075):
@@ -83,11 +85,8 @@ def plot(df):
         sim_points(bx, t[::2], m[::2], lo[::2], hi[::2], color=OKABE_ITO[1])
         bx.set_xlabel("generation $t$")
         bx.set_ylabel("mean confidence")
-    from matplotlib.lines import Line2D
-
-    hs = [Line2D([], [], color=colors[c], lw=3) for c in order.index]
-    ls = [f"class {c} ({conf:.2f})" for c, conf in order.items()]
-    h2, l2 = encoding_handles(theory="population chain\n(perfect learner)", sim=f"{runs} finite-sample\nruns (range)",
+    hs, ls = value_legend({c: colors[c] for c in order.index}, lambda c: f"class {c} ({order[c]:.2f})")
+    h2, l2 = encoding_handles(theory="population chain\n(perfect learner)", sim=f"{runs} finite-sample\nruns, mean ± 2 SE",
                               ref="1/10")
     leg = fig.legend(hs + h2, ls + l2, loc="outside right upper", ncol=1, title="class (mean\nconfidence)")
     leg.get_title().set_ha("left")

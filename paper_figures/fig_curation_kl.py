@@ -17,7 +17,8 @@ import numpy as np
 
 from selfconsume.analysis.tables import curation_kl_table
 
-from ._registry import PAGE_WIDTH, encoding_handles, panel_letters, register_figure, sequential, sim_points, theory_line
+from ._registry import (PAGE_WIDTH, encoding_handles, panel_letters, register_figure, sequential, sim_points,
+                        theory_line, value_legend)
 
 
 def _klabel(K):
@@ -46,9 +47,8 @@ def plot(df):
     for a in (ax, bx):
         a.set_xlabel("generation $t$")
     from matplotlib.lines import Line2D
-
-    hs = [Line2D([], [], color=colors[K], lw=3) for K in Ks]
-    ls = [f"{_klabel(K)} ($\\rho_2$ = {df.loc[df['K'] == K, 'rho2'].iloc[0]:.3f})" for K in Ks]
+    hs, ls = value_legend({K: colors[K] for K in Ks},
+                          lambda K: f"{_klabel(K)} ($\\rho_2$ = {df.loc[df['K'] == K, 'rho2'].iloc[0]:.3f})")
     h2, l2 = encoding_handles(theory=r"Theorem 2.1: rate $\rho_2$", sim="population chain, from the definition")
     h2[1] = Line2D([], [], ls="none", marker="o", ms=3.2, mfc="white", mec="k", mew=0.8)
     fig.legend(hs + h2, ls + l2, loc="outside lower center", ncol=3)

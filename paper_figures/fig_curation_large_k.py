@@ -12,21 +12,17 @@ Ferbach et al., NeurIPS 2024, Lemma 2.1.
 
 from __future__ import annotations
 
-import re
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from selfconsume.analysis.tables import curation_large_k_table
 
-from ._registry import COLUMN_WIDTH, categorical, register_figure, sim_points, theory_line
-
-#: legend names of the table's examples (the table names one by the section of theory.md it comes from)
-NAMES = {"6 atoms (theory.md §1.2)": "6 atoms, 4 reward levels", "50 atoms, r ~ N(0, 1)": r"50 atoms, $r \sim N(0,1)$"}
-
+from ._registry import COLUMN_WIDTH, categorical, register_figure, sim_points, theory_line, value_legend
 
 def _name(example: str) -> str:
-    return NAMES.get(example, re.sub(r"\s*\(theory\.md[^)]*\)", "", example))
+    """The table's example name with its formula in mathtext."""
+    return example.replace("r ~ N(0, 1)", r"$r \sim N(0,1)$")
 
 
 @register_figure(slug="curation_large_k", caption=__doc__.split("\n\n")[1], table=curation_large_k_table,
@@ -49,9 +45,7 @@ def plot(df):
     ax.set_xlabel(r"$K$ (candidates per curation)")
     ax.set_ylabel(r"$\max_x |p H^K_p - p\,e^r / E_p e^r|$")
     from matplotlib.lines import Line2D
-
-    hs = [Line2D([], [], color=colors[n], lw=3) for n in names]
-    ls = [_name(n) for n in names]
+    hs, ls = value_legend({n: colors[n] for n in names}, _name)
     mk = {"ls": "none", "mfc": "white", "mew": 0.8, "mec": "k"}
     hs += [Line2D([], [], ls="none", marker="o", ms=3.2, mfc="white", mec="k", mew=0.8),
            Line2D([], [], color="k", lw=1.0),

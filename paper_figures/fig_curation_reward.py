@@ -18,7 +18,7 @@ import numpy as np
 from selfconsume.analysis.tables import curation_reward_table
 
 from ._registry import (PAGE_WIDTH, bound_line, categorical, encoding_handles, panel_letters, ref_line,
-                        register_figure, theory_line)
+                        register_figure, theory_line, value_legend)
 
 
 @register_figure(slug="curation_reward", caption=__doc__.split("\n\n")[1], table=curation_reward_table,
@@ -47,10 +47,7 @@ def plot(df):
     c.set_ylabel(r"$\mathrm{Var}_{p_t}[e^r]$")
     for x in (a, b, c):
         x.set_xlabel("generation $t$")
-    from matplotlib.lines import Line2D
-
-    hs = [Line2D([], [], color=colors[K], lw=3) for K in Ks]
-    ls = [f"$K = {K:g}$" for K in Ks]
+    hs, ls = value_legend({K: colors[K] for K in Ks}, "$K = {:g}$")
     h2, l2 = encoding_handles(theory="population chain (exact)", bound="Lemma 2.2 floor (a), ratio 1 (b)",
                               ref=r"$e^{r^*}$")
     fig.legend(hs + h2, ls + l2, loc="outside lower center", ncol=6)

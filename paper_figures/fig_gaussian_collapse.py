@@ -20,7 +20,8 @@ import numpy as np
 
 from selfconsume.analysis.tables import collapse_table
 
-from ._registry import PAGE_WIDTH, categorical, encoding_handles, panel_letters, register_figure, sim_points, theory_line
+from ._registry import (PAGE_WIDTH, categorical, encoding_handles, panel_letters, register_figure, sim_points,
+                        theory_line, value_legend)
 
 #: the Monte-Carlo mean is drawn while its exact relative standard error is at most this
 MAX_REL_SE = 0.10
@@ -76,8 +77,7 @@ def plot(df):
         a.set_xlim(-5, float(df["generation"].max()) + 5)
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-
-    hs, ls = [Line2D([], [], color=colors[n], lw=3) for n in ns], [f"$n = {n}$" for n in ns]
+    hs, ls = value_legend({n: colors[n] for n in ns}, "$n = {}$")
     h2, l2 = encoding_handles(theory="exact (theory)", sim=f"Monte Carlo mean or fraction, ±2 SE ({reps} paths)")
     hs += h2 + [Line2D([], [], ls="none", marker="v", ms=3.2, color="k"), Patch(color="k", alpha=0.15, lw=0)]
     ls += l2 + ["Monte Carlo median", "5–95 % of paths"]

@@ -9,8 +9,10 @@ the sufficient conditions end, not stability boundaries: the exact Jacobian's sp
 λκ/(1+λκ) is below 1 for every λ, so θ* stays locally stable in the whole plane, including the
 white region that no bound covers. What changes at a finite λ is global: once the truth is
 bimodal enough for the real-data likelihood to have a second local maximum θ₂, above λ_c (solid
-curve; computed on the δ grid, markers) θ₂ becomes an attracting fixed point too (hatched: two
-attracting fixed points), and a loop started near θ₂ never returns to θ*.
+curve; markers: computed points) θ₂ becomes an attracting fixed point too (hatched: two
+attracting fixed points), and a loop started near θ₂ never returns to θ*. θ₂ is born at a fold
+of the likelihood at δ₀ ≈ 2.68 (dotted vertical; located by bisection to 10⁻⁴), where λ_c jumps
+from ∞ to a finite value (≈ 0.21): the bistable region has a vertical left edge.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ def plot(df):
         ax.fill_between(bi["delta"], bi["lam_bistable"], TOP, facecolor="none", edgecolor=verm, hatch="////",
                         lw=0, alpha=0.6)
         theory_line(ax, bi["delta"], bi["lam_bistable"], color="k", marker="o", ms=2.5)
-        ax.plot([bi["delta"].iloc[0]] * 2, [bi["lam_bistable"].iloc[0], TOP], color="k", lw=0.8, ls=":")
+        d0 = float(bi["delta"].iloc[0])
+        ax.plot([d0] * 2, [bi["lam_bistable"].iloc[0], TOP], color="k", lw=0.8, ls=":")
+        ax.text(d0, 0.55 * TOP, r"$\delta_0$ ", ha="right", va="top", fontsize=7)
         xm = 0.5 * (float(bi["delta"].iloc[0]) + x.max())
         ax.text(xm, 1.2, "bistable:\n$\\theta^*$ and $\\theta_2$\nattract", ha="center", va="center", fontsize=7,
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.9})

@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 
 from selfconsume.analysis.tables import stability_rates_table
 
-from ._registry import COLUMN_WIDTH, bound_line, panel_letters, register_figure, sequential, theory_line
+from ._registry import COLUMN_WIDTH, bound_line, register_figure, sequential, theory_line, value_legend
 
 
 @register_figure(slug="stability_rates", caption=__doc__.split("\n\n")[1], table=stability_rates_table,
@@ -43,8 +43,7 @@ def plot(df):
     ax.set_ylim(1e-15, 2.0)
     ax.set_xlabel("generation $t$")
     ax.set_ylabel(r"$|\theta_t - \theta^*|$")
-    hs = [Line2D([], [], color=colors[lam], lw=3) for lam in lams]
-    ls = [rf"$\lambda = {lam:g}$" for lam in lams]
+    hs, ls = value_legend({lam: colors[lam] for lam in lams}, r"$\lambda = {:g}$")
     hs += [Line2D([], [], color="k", ls="none", marker="o", mfc="none", ms=2.8), Line2D([], [], color="k", lw=1.2),
            Line2D([], [], color="k", ls="--", lw=1.0), Line2D([], [], color="k", ls="--", lw=1.8)]
     ls += ["exact loop", r"$\rho(J)^t$ (exact Jacobian)", r"$\rho_F^t$ (bound)", r"$\rho_B^t$ (bound)"]

@@ -19,7 +19,8 @@ from matplotlib.lines import Line2D
 
 from selfconsume.analysis.tables import thm23_24_table
 
-from ._registry import PAGE_WIDTH, bound_line, categorical, panel_letters, ref_line, register_figure, theory_line
+from ._registry import (PAGE_WIDTH, bound_line, categorical, panel_letters, ref_line, register_figure, theory_line,
+                        value_legend)
 
 
 @register_figure(slug="thm23_24_bounds", caption=__doc__.split("\n\n")[1], table=thm23_24_table,
@@ -45,8 +46,7 @@ def plot(df):
         x.set_xlabel(r"synthetic-to-real ratio $\lambda$")
     a.set_ylabel(r"$\min_{t\geq1} E_{p_t}[e^r] - E_{\mathrm{ref}}[e^r]$")
     b.set_ylabel(r"$\max_t\, \mathrm{KL}(p_t \| p_{\mathrm{ref}})$")
-    hs = [Line2D([], [], color=colors[K], lw=3) for K in Ks]
-    ls = [f"$K = {K:g}$" for K in Ks]
+    hs, ls = value_legend({K: colors[K] for K in Ks}, "$K = {:g}$")
     hs += [Line2D([], [], color="k", lw=1.2, marker="o", ms=2.5), Line2D([], [], color="k", ls="--", lw=0.8),
            Line2D([], [], color="k", ls="--", lw=1.8), Line2D([], [], color="0.45", ls=":", lw=0.9)]
     ls += ["exact chain (measured)", r"Thm 2.3, paper: $\lambda/(1+\lambda)^3$",

@@ -74,7 +74,7 @@ def curation_large_k_table(quick: bool = True) -> pd.DataFrame:
     """
     Ks = np.unique(np.round(np.logspace(0.3, 6, 20 if quick else 49)).astype(int))
     rng = np.random.default_rng(20240702)
-    examples = [("6 atoms (theory.md §1.2)", P0, R0),
+    examples = [("6 atoms, 4 reward levels", P0, R0),
                 ("50 atoms, r ~ N(0, 1)", rng.dirichlet(np.ones(50)), rng.normal(size=50))]
     rows = []
     for name, p, r in examples:
@@ -89,7 +89,7 @@ def curation_large_k_table(quick: bool = True) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def curation_cifar_table(quick: bool = True, *, K=4, gamma=5.0, lam=0.5, generations=20, runs=3,
+def curation_cifar_table(quick: bool = True, *, K=4, gamma=5.0, lam=0.5, generations=20, runs=10,
                          seed=20240703) -> pd.DataFrame:
     r"""CIFAR-10 curation in miniature: 10 classes, a "classifier confidence" reward.
 

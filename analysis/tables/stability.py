@@ -76,22 +76,46 @@ def contraction_table(quick: bool = True, *, seed=20240504) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Bisection tolerance (in δ) of the onset of bistability in :func:`boundary_map_table`.
+ONSET_TOL = 1e-4
+
+
 def boundary_map_table(quick: bool = True) -> pd.DataFrame:
     """Where the loop stops being provably / really stable, as the truth becomes bimodal.
 
     Model: Student-t₃ location (scale 0.5) fitted to 0.6·N(−δ, 1) + 0.4·N(δ, 1). For each
     separation δ: λ_B, λ_F, λ_♯ (where ρ_B, ρ_F, ρ_♯ reach 1), the spectral boundary (∞: local
     contraction for every λ) and the bistability threshold λ_c above which a second fixed
-    point attracts the loop (∞ while the real-data likelihood is unimodal).
+    point attracts the loop (∞ while the real-data likelihood is unimodal). ``delta_onset`` is
+    the smallest δ with a finite λ_c, located by bisection between grid points to ``ONSET_TOL``
+    (its row is inserted in the table); NaN if the grid has no onset.
     """
     deltas = np.linspace(0.0, 3.5, 15 if quick else 36)
     fam = th.student_t_family(3, scale=0.5)
-    rows = []
-    for dlt in deltas:
+
+    def row(dlt):
         b = th.stability_boundary(fam, th.mixture_truth(0.6, -dlt, dlt, 1.0, 1.0), confirm=False)
-        rows.append(dict(delta=dlt, lam_B=b.lam_B, lam_F=b.lam_F, lam_sharp=b.lam_sharp,
-                         lam_spectral=b.lam_spectral, lam_bistable=b.lam_bistable))
-    return pd.DataFrame(rows)
+        return dict(delta=float(dlt), lam_B=b.lam_B, lam_F=b.lam_F, lam_sharp=b.lam_sharp,
+                    lam_spectral=b.lam_spectral, lam_bistable=b.lam_bistable)
+
+    rows = [row(d) for d in deltas]
+    # the onset of bistability, between the last unimodal and the first bimodal grid point, by bisection
+    # (λ_c jumps there from ∞ to a finite value: θ₂ is born at a fold with a finite λ_c)
+    onset = np.nan
+    finite = [np.isfinite(r["lam_bistable"]) for r in rows]
+    if any(finite) and not finite[0]:
+        i = finite.index(True)
+        lo, hi, hi_row = rows[i - 1]["delta"], rows[i]["delta"], rows[i]
+        while hi - lo > ONSET_TOL:
+            mid = 0.5 * (lo + hi)
+            r = row(mid)
+            if np.isfinite(r["lam_bistable"]):
+                hi, hi_row = mid, r
+            else:
+                lo = mid
+        onset = hi
+        rows.insert(i, hi_row)
+    return pd.DataFrame(rows).assign(delta_onset=onset)
 
 
 def stability_rates_table(quick: bool = True, *, lams=(0.05, 0.25, 1.0, 4.0), offset=0.5, generations=30

@@ -179,3 +179,22 @@ def test_new_figure_tables_refuse_bad_parameters():
         stability_rates_table(offset=float("nan"))
     with _pt.raises(ValueError, match="K must be"):
         thm23_24_table(Ks=(0,))
+
+
+def test_readme_images_are_drawn_by_the_current_code():
+    """Every image the README shows from ``docs/`` is a figure drawn by the code as it is now (its
+    PNG carries the fingerprint of its script, the style module and its table's module), and the
+    text under it is that figure's caption."""
+    from selfconsume.paper_figures import fingerprint, png_fingerprint
+
+    root = Path(__file__).resolve().parents[2]
+    readme = root / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\((docs/([a-z0-9_]+)\.png)\)\n\n(.*?)(?:\n\n|\Z)", text, re.S)
+    assert images, "the README shows no figure from docs/"
+    for path, slug, under in images:
+        spec = get_figure(slug)
+        fix = f"regenerate it: selfconsume figures --figure {slug} --out docs"
+        assert png_fingerprint(root / path) == fingerprint(spec), f"{path} was not drawn by the current code; {fix}"
+        norm = " ".join(under.replace("*", "").split())
+        assert " ".join(spec.caption.split()) in norm, f"the README's text under {path} is not its caption"
