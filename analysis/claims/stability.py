@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import sympy as sp
 
 from selfconsume import theory as th
 from selfconsume.simulators import simulate_regression
@@ -30,6 +29,8 @@ _TRUTHS_EXP = (("laplace", lambda: th.laplace_truth(1.0, 2.0)), ("t6", lambda: t
 
 
 def _lam_value(expr, lam):
+    import sympy as sp  # here, not at import: `selfconsume verify --list` does not load sympy
+
     return np.array(sp.lambdify(th.lam_sym, expr, "numpy")(lam), dtype=float)
 
 
@@ -46,6 +47,8 @@ def _lam_value(expr, lam):
     tags=("stability",),
 )
 def _exact_jacobian(ctx):
+    import sympy as sp
+
     out = []
     fams = (("gaussian N(μ,σ)", th.gaussian_family()), ("exp. family T=x²", th.exponential_family()))
     for fname, fam in fams:
