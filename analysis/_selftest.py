@@ -77,6 +77,10 @@ def _with_args(update):
     return wrap
 
 
+def _subsample_plus_1(a):
+    a["subsample"] = (a["n"] if a["subsample"] is None else a["subsample"]) + 1
+
+
 def _with_arg(name, change):
     """A wrapper factory: call the original with argument ``name`` replaced by ``change(value)``."""
 
@@ -294,6 +298,22 @@ MUTANTS: tuple[Mutant, ...] = (
            "curated Gaussian moments with K − 1"),
     Mutant("mixture_tilt_t_plus_1", f"{T}._continuous:mixture_tilt", _with_arg("t", lambda t: t + 1),
            ("continuous.mode_selection",), "mode-selection weights one generation late"),
+    # --- the public peers' experiments (theory.md §3.1, §3.5)
+    Mutant("accumulate_subsample_k_plus_1", f"{T}._accumulate:expected_accumulate_subsample",
+           _with_args(_subsample_plus_1), ("peers.accumulate_subsample",),
+           "the subsample recursion with k + 1 points for k"),
+    Mutant("symbol_survival_n_minus_1", f"{T}._survival:symbol_survival", _with_arg("n", lambda n: n - 1),
+           ("peers.symbol_survival",), "symbol survival with Binomial(n − 1, ·) resampling"),
+    Mutant("poisson_lineage_one_generation_ahead", f"{T}._survival:_q",
+           lambda orig: functools.wraps(orig)(lambda generations: orig(generations + 1)[1:]),
+           ("peers.poisson_extinction",), "the Poisson lineage survival q_t one generation ahead"),
+    Mutant("discrete_subsample_as_accumulate", f"{T}._discrete_workflows:expected_discrete_gini",
+           _with_arg("workflow", lambda w: "accumulate" if w == "accumulate-subsample" else w),
+           ("peers.cot_discrete",), "the accumulate diversity factor used for the subsample workflow"),
+    Mutant("mixture_step_variance_unbiased", f"{T}._peers_mixture:expected_mixture_step",
+           lambda orig: functools.wraps(orig)(
+               lambda mu, sigma, n, eta=2.0: (lambda r: (r[0], r[1] * n / (n - 1)))(orig(mu, sigma, n, eta))),
+           ("peers.mixture_refit",), "the refit's one-step E σ² without the (1 − 1/n) of the MLE variance"),
     # --- simulators (the measurement side)
     Mutant("simulate_gaussian_n_minus_1", f"{S}._gaussian:simulate_gaussian", _with_arg("n", lambda n: n - 1),
            ("gauss.alpha_law", "gauss.second_moment", "gauss.log_moments"),
