@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
+from selfconsume._lazy import lazy
 from selfconsume._parallel import as_generator, block_reps, replicate_blocks, run_blocks, seed_info
 from selfconsume._validation import (
     check_choice,
@@ -19,6 +19,8 @@ from selfconsume._validation import (
 
 from ._common import readonly
 from . import _counts_kernels as _k
+
+pd = lazy("pandas")
 
 __all__ = ["simulate_multinomial", "MultinomialChain", "simulate_poisson", "PoissonChain"]
 

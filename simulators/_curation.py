@@ -6,13 +6,15 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
+from selfconsume._lazy import lazy
 from selfconsume._parallel import as_generator, replicate_blocks, run_blocks, seed_info
 from selfconsume._validation import check_choice, check_int, check_lam, check_memory
 
 from ._common import readonly
 from . import _curation_kernels as _k
+
+pd = lazy("pandas")
 
 __all__ = ["simulate_curation", "CurationChain"]
 

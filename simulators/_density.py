@@ -16,14 +16,16 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
+from selfconsume._lazy import lazy
 from selfconsume._validation import check_int, check_lam, check_real
 
 from selfconsume.theory._targets import _check_grid, cell_edges, logpdf_at_points
 
 from ._common import readonly
 from ._curation import simulate_curation
+
+pd = lazy("pandas")
 
 __all__ = ["curate_density", "DensityChain"]
 

@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
+from selfconsume._lazy import lazy
 from selfconsume._parallel import as_generator, block_reps, replicate_blocks, run_blocks, seed_info
 from selfconsume._validation import check_choice, check_int, check_lam, check_memory, check_real
 
@@ -15,6 +15,8 @@ from ._common import readonly
 from . import _gaussian_kernels as _k
 from . import _mixing_kernels as _mk
 from . import _mixing_nd_kernels as _mnd
+
+pd = lazy("pandas")
 
 __all__ = ["simulate_gaussian", "GaussianChain"]
 

@@ -32,12 +32,14 @@ import copy
 import math
 
 import numpy as np
-from scipy import linalg, special
 
+from selfconsume._lazy import lazy
 from selfconsume._parallel import as_generator
 from selfconsume._validation import check_choice, check_int, check_memory, check_points, check_real
 
 from ._learners_kernels import em_fit, lloyd, mixture_log_joint
+
+linalg, special = lazy("scipy.linalg"), lazy("scipy.special")
 
 __all__ = ["GaussianLearner", "MixtureLearner", "KDELearner", "check_learner"]
 

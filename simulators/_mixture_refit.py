@@ -34,13 +34,15 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from numba import njit
 
+from selfconsume._lazy import lazy
 from selfconsume._parallel import as_generator, block_reps, replicate_blocks, run_blocks, seed_info
 from selfconsume._validation import check_choice, check_int, check_memory, check_real
 
 from ._common import readonly
+
+pd = lazy("pandas")
 
 __all__ = ["simulate_mixture_refit", "MixtureRefitChain"]
 

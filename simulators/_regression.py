@@ -7,12 +7,14 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
+from selfconsume._lazy import lazy
 from selfconsume._parallel import as_generator, replicate_blocks, run_blocks, seed_info
 from selfconsume._validation import check_choice, check_int, check_memory, check_real
 
 from . import _regression_kernels as _k
+
+pd = lazy("pandas")
 
 __all__ = ["simulate_regression", "RegressionChain"]
 

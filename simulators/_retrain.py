@@ -24,13 +24,15 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
+from selfconsume._lazy import lazy
 from selfconsume._parallel import as_generator, replicate_blocks, run_blocks, seed_info
 from selfconsume._validation import check_choice, check_int, check_lam, check_memory, check_points
 
 from ._common import readonly
 from ._learners import GaussianLearner, MixtureLearner, _points, check_learner
+
+pd = lazy("pandas")
 
 __all__ = ["retrain", "RetrainResult", "luce_select", "luce_tournament"]
 

@@ -34,3 +34,14 @@ def test_theory_index_matches_the_modules():
         for name in mod.__all__:
             assert idx[name] == m
     assert sorted(idx) == sorted(th._load())
+
+
+def test_simulators_import_without_pandas_or_scipy_learners():
+    """pandas and scipy.linalg are imported on first use (a table, a learner), not by the import."""
+    code = ("import sys, selfconsume.simulators as s\n"
+            "print('pandas' in sys.modules, 'scipy.linalg' in sys.modules)\n"
+            "r = s.simulate_gaussian(10, 3, reps=2, rng=0)\n"
+            "print(type(r.to_frame()).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False", "DataFrame"]
