@@ -11,7 +11,8 @@ collapses; refitting on real + fresh synthetic data stays at its stationary erro
 every generation's data keeps the error below π²/6 times the first generation's and σ² above
 σ²·sin(π/√n)/(π/√n) (dashed: the two bounds; the exact accumulate curve approaches the variance
 bound from above); fitting each model on a subsample of n points of the pool (fixed compute, the
-authors' released protocol) degrades slowly, without a floor: E σ_t² keeps falling.
+authors' released protocol) settles too, but further from the truth: a larger mean error and a
+smaller variance (E σ_t²/σ² → 0.862 for n = 20, below the accumulate bound).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from .curation import (curation_cifar_table, curation_kl_table, curation_large_k
                        thm23_24_table)
 from .gaussian import collapse_table
 from .mixing import mixing_paths_table, workflows_table
+from .peers import cot_workflows_table, roc_panels_table
 from .stability import boundary_map_table, contraction_table, stability_rates_table
 from .torch import torch_digits_table, torch_ring_table
 
@@ -19,4 +20,5 @@ __all__ = [
     "thm23_24_table",
     "continuous_grid_table", "curation_2d_table", "curation_heatmaps_table",
     "torch_ring_table", "torch_digits_table",
+    "roc_panels_table", "cot_workflows_table",
 ]
