@@ -19,17 +19,12 @@ bytes and the sympy and Python versions: any edit re-derives. Nothing is typed i
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
-import os
-import pickle
-import sys
-from pathlib import Path
 
 import numpy as np
 import sympy as sp
 
-from ._symbols import d_sym, n_sym, sigma0_sym, t_sym, u_sym
+from ._symbols import cached_derivation, d_sym, n_sym, sigma0_sym, t_sym, u_sym
 
 __all__ = [
     "alpha_expr", "alpha_mle_expr",
@@ -201,31 +196,8 @@ def _derive():
 
 
 def _load_derivations():
-    """Return :func:`_derive`'s dict, from the pickle cache when it matches this source."""
-    here = Path(__file__)
-    key = hashlib.sha256(
-        here.read_bytes() + f"|sympy {sp.__version__}|python {sys.version_info[:2]}".encode()
-    ).hexdigest()[:16]
-    cache = here.parent / "__pycache__" / f"{here.stem}.derived-{key}.pickle"
-    if not os.environ.get("SELFCONSUME_REDERIVE"):
-        try:
-            with open(cache, "rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # missing, stale format or unreadable: derive again
-            pass
-    derived = _derive()
-    try:
-        cache.parent.mkdir(exist_ok=True)
-        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(derived, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache)  # atomic: concurrent importers never read half a file
-        for old in cache.parent.glob(f"{here.stem}.derived-*.pickle"):
-            if old != cache:
-                old.unlink(missing_ok=True)
-    except OSError:  # read-only install: keep the in-memory result
-        pass
-    return derived
+    """:func:`_derive`'s dict, cached on disk (:func:`._symbols.cached_derivation`)."""
+    return cached_derivation(__file__, _derive)
 
 
 _D = _load_derivations()

@@ -17,18 +17,15 @@ outside a fallback branch that only lowers it, so one step has an exact conditio
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
-import pickle
-import sys
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import sympy as sp
 
 from selfconsume._validation import check_int, check_int_array, check_real
+
+from ._symbols import cached_derivation
 
 __all__ = [
     "approx_mle_kappa",
@@ -103,33 +100,8 @@ def _derive() -> dict:
 
 
 def _load_derivations() -> dict:
-    """:func:`_derive`'s dict, pickled next to the bytecode under a key of this file's bytes and the
-    sympy and Python versions (as :mod:`._gaussian_derivation` does); ``SELFCONSUME_REDERIVE=1``
-    ignores and rewrites it."""
-    here = Path(__file__)
-    key = hashlib.sha256(
-        here.read_bytes() + f"|sympy {sp.__version__}|python {sys.version_info[:2]}".encode()
-    ).hexdigest()[:16]
-    cache = here.parent / "__pycache__" / f"{here.stem}.derived-{key}.pickle"
-    if not os.environ.get("SELFCONSUME_REDERIVE"):
-        try:
-            with open(cache, "rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # missing, stale format or unreadable: derive again
-            pass
-    derived = _derive()
-    try:
-        cache.parent.mkdir(exist_ok=True)
-        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(derived, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache)  # atomic: concurrent importers never read half a file
-        for old in cache.parent.glob(f"{here.stem}.derived-*.pickle"):
-            if old != cache:
-                old.unlink(missing_ok=True)
-    except OSError:  # read-only install: keep the in-memory result
-        pass
-    return derived
+    """:func:`_derive`'s dict, cached on disk (:func:`._symbols.cached_derivation`)."""
+    return cached_derivation(__file__, _derive)
 
 
 @lru_cache(maxsize=None)

@@ -45,3 +45,43 @@ _P = sp.Function("p")  # the model density p_θ(x), abstract while differentiati
 ALPHA = sp.Symbol("alpha", positive=True)
 LIPSCHITZ = sp.Symbol("L", nonnegative=True)
 EPS = sp.Symbol("epsilon", nonnegative=True)
+
+
+# ---------------------------------------------------------------- derivations cached on disk
+
+def cached_derivation(module_file: str, derive):
+    """``derive()`` (a dict of sympy results), pickled next to the bytecode of ``module_file``
+    under a key of that file's bytes and the sympy and Python versions, so that a derivation
+    runs once per installation and source. ``SELFCONSUME_REDERIVE=1`` ignores and rewrites it;
+    a read-only install keeps the in-memory result. Writes are atomic (concurrent importers
+    never read half a file) and older pickles of the same module are removed."""
+    import hashlib
+    import os
+    import pickle
+    import sys
+    from pathlib import Path
+
+    here = Path(module_file)
+    key = hashlib.sha256(
+        here.read_bytes() + f"|sympy {sp.__version__}|python {sys.version_info[:2]}".encode()
+    ).hexdigest()[:16]
+    cache = here.parent / "__pycache__" / f"{here.stem}.derived-{key}.pickle"
+    if not os.environ.get("SELFCONSUME_REDERIVE"):
+        try:
+            with open(cache, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # missing, stale format or unreadable: derive again
+            pass
+    derived = derive()
+    try:
+        cache.parent.mkdir(exist_ok=True)
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(derived, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cache)
+        for old in cache.parent.glob(f"{here.stem}.derived-*.pickle"):
+            if old != cache:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return derived
