@@ -268,9 +268,9 @@ def simulate_gaussian(
         subsample = check_int("subsample", subsample, min_value=2)
     per_gen = 3 if dim == 1 else dim + 2 + (dim * dim if return_cov else 0)
     check_memory("the output (reps × (generations + 1) paths)", reps * (generations + 1) * per_gen,
-                 names="reps, generations")
+                 names="reps, generations" if dim == 1 else "reps, generations, dim")
     if method == "samples" and lam is None and workflow == "replace":  # the literal loop holds n points
-        check_memory("a block of 8 replicates' samples", 8 * n * dim, names="n")
+        check_memory("a block of 8 replicates' samples", 8 * n * dim, names="n" if dim == 1 else "n, dim")
     if lam is not None or truth is not None or workflow != "replace":
         return _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow,
                                truth, rng, workers, progress, return_cov, subsample)
