@@ -368,7 +368,7 @@ def _child_run(ids, budget, seed, workers, backend):
 
 #: Seconds per area of a cold quick run (fresh clone, 2 cores, Numba compilation included): only the
 #: order in which the areas are handed to the processes, never the results.
-_AREA_COLD_SECONDS = {"continuous": 23.1, "mixing": 18.2, "gauss": 16.1, "curation": 15.4, "stability": 8.2}
+_AREA_COLD_SECONDS = {"peers": 26.8, "continuous": 21.3, "mixing": 16.7, "gauss": 12.3, "curation": 9.0, "stability": 7.3}
 
 
 def _run_processes(selected, budget, seed, workers, backend, jobs, finished):
