@@ -207,6 +207,30 @@ def _start_path(C, M, r, logdet, trace, cov, want_cov):
 
 
 @njit(cache=True, nogil=True)
+def _bartlett_step(gen, n, s, hld, log_div, C, B, tmp, z, M, r, t, inv_sqrt_n, scale, bs, cs):
+    """One generation of the d-dimensional exact chain, in place (d = C's size): the mean step
+    μ_t = μ_{t−1} + e^s C z/√n, then C ← C·B/√divisor with B the Bartlett factor of W_d(I, n − 1),
+    renormalised. Returns the new log scale s and ½ log det accumulated from ``hld``."""
+    d = C.shape[0]
+    for i in range(d):
+        z[i] = gen.standard_normal()
+    es = math.exp(s) * inv_sqrt_n
+    for i in range(d):
+        acc = 0.0
+        for k in range(i + 1):
+            acc += C[i, k] * z[k]
+        M[r, t, i] = M[r, t - 1, i] + es * acc
+    for i in range(d):
+        c = chisquare(gen, n - 1.0 - i, bs[i], cs[i])
+        B[i, i] = math.sqrt(c)
+        hld += 0.5 * (math.log(c) - log_div)
+        for j in range(i):
+            B[i, j] = gen.standard_normal()
+    _tri_mult_inplace(C, B, tmp, scale)
+    return s + _renormalise(C), hld
+
+
+@njit(cache=True, nogil=True)
 def gaussnd_exact(gen, n, divisor, M, logdet, trace, cov, want_cov):
     """Exact-in-law d-D chain through the Bartlett decomposition of W_d(I, n−1).
 
@@ -228,22 +252,7 @@ def gaussnd_exact(gen, n, divisor, M, logdet, trace, cov, want_cov):
     for r in range(reps):
         s, hld = _start_path(C, M, r, logdet, trace, cov, want_cov)
         for t in range(1, T1):
-            for i in range(d):
-                z[i] = gen.standard_normal()
-            es = math.exp(s) * inv_sqrt_n
-            for i in range(d):
-                acc = 0.0
-                for k in range(i + 1):
-                    acc += C[i, k] * z[k]
-                M[r, t, i] = M[r, t - 1, i] + es * acc
-            for i in range(d):
-                c = chisquare(gen, n - 1.0 - i, bs[i], cs[i])
-                B[i, i] = math.sqrt(c)
-                hld += 0.5 * (math.log(c) - log_div)
-                for j in range(i):
-                    B[i, j] = gen.standard_normal()
-            _tri_mult_inplace(C, B, tmp, scale)
-            s += _renormalise(C)
+            s, hld = _bartlett_step(gen, n, s, hld, log_div, C, B, tmp, z, M, r, t, inv_sqrt_n, scale, bs, cs)
             _record(C, s, hld, t, r, logdet, trace, cov, want_cov)
 
 
@@ -339,20 +348,7 @@ def gaussnd_exact_lowrank(gen, n, divisor, C1, M, logdet, trace, cov, want_cov):
         _record(C, s, 0.0, 1, rep, logdet, trace, cov, want_cov)
         logdet[rep, 1] = -math.inf
         for t in range(2, T1):
-            for i in range(r):
-                z[i] = gen.standard_normal()
-            es = math.exp(s) * inv_sqrt_n
-            for i in range(r):
-                acc = 0.0
-                for k in range(i + 1):
-                    acc += C[i, k] * z[k]
-                M[rep, t, i] = M[rep, t - 1, i] + es * acc
-            for i in range(r):
-                B[i, i] = math.sqrt(chisquare(gen, n - 1.0 - i, bs[i], cs[i]))
-                for j in range(i):
-                    B[i, j] = gen.standard_normal()
-            _tri_mult_inplace(C, B, tmp, scale)
-            s += _renormalise(C)
+            s, _ = _bartlett_step(gen, n, s, 0.0, 0.0, C, B, tmp, z, M, rep, t, inv_sqrt_n, scale, bs, cs)
             _record(C, s, 0.0, t, rep, logdet, trace, cov, want_cov)
             logdet[rep, t] = -math.inf
 
