@@ -32,13 +32,15 @@ __all__ = [
     "BUDGETS", "CheckContext", "Claim", "ClaimResult", "Comparison", "Row",
     "get_claim", "list_claims", "register_claim", "run_claim",
     "cache_dir", "cached_table", "VerifyReport", "verify",
+    "sweep", "estimate_rate",
     "sliced_wasserstein", "mmd", "mode_coverage", "kl_grid",
     "FAMILY_LEVEL", "ks_critical", "mean_se", "proportion_se", "variance_se", "z_bonferroni",
 ]
 
 # Loaded on first use (PEP 562): name -> module that defines it.
 _LAZY = {"list_claims": "claims", "get_claim": "claims", "run_claim": "claims",
-         "verify": "_verify", "VerifyReport": "_verify"}
+         "verify": "_verify", "VerifyReport": "_verify",
+         "sweep": "_sweep", "estimate_rate": "_rates"}
 
 
 def __getattr__(name):

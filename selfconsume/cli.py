@@ -129,6 +129,31 @@ def _cmd_selftest(args) -> int:
     return 0 if caught == len(df) else 1
 
 
+def _cmd_sweep(args) -> int:
+    from selfconsume.analysis import sweep
+    from selfconsume.analysis._verify import sigint_ignored
+
+    cfg, plan = args.sweep_config, args.sweep_plan
+    try:
+        df = sweep(cfg["cell"], cfg["grid"], reps=cfg["reps"], rng=plan.root, out=args.out,
+                   scheduler=args.scheduler, progress=not args.quiet)
+    except KeyboardInterrupt:
+        with sigint_ignored():  # a second Ctrl-C must not cut the message
+            done = len(plan.finished())
+            again = f"selfconsume sweep {args.config} --resume --out {args.out}"
+            print(f"interrupted: {done} of {len(plan.cells)} cells finished and kept in {plan.folder}/; "
+                  f"continue with: {again}", file=sys.stderr)
+        return 130
+    except (ImportError, ValueError) as exc:  # no dask/pyarrow; an unreachable scheduler
+        print(f"selfconsume sweep: {exc}", file=sys.stderr)
+        return 2
+    info = df.attrs["sweep"]
+    print(f"{len(plan.cells)} cells ({info['computed']} computed now), {len(df)} rows in {info['seconds']:.1f} s; "
+          f"root seed entropy {plan.root.entropy}")
+    print(f"table: {Path(info['folder']) / 'table.parquet'} (cells in {Path(info['folder']) / 'cells'}/)")
+    return 0
+
+
 def _int_at_least(text: str, low: int) -> int:
     try:
         value = int(text)
@@ -208,6 +233,22 @@ def _check_bench(args) -> None:
     _check_out("--out", args.out)
 
 
+def _check_sweep(args) -> None:
+    from selfconsume.analysis._sweep import load_config, plan_sweep
+
+    try:
+        cfg = load_config(args.config)
+        plan = plan_sweep(cfg["cell"], cfg["grid"], reps=cfg["reps"], rng=cfg["rng"], out=args.out)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"CONFIG {args.config}: {exc}") from None
+    _check_out("--out", args.out)
+    done = plan.finished()
+    if done and not args.resume:
+        raise ValueError(f"{plan.folder} already holds {len(done)} of the {len(plan.cells)} cells of this "
+                         f"configuration: pass --resume to compute only the missing ones (or move the folder away)")
+    args.sweep_config, args.sweep_plan = cfg, plan
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="selfconsume", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -258,6 +299,19 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="reports", help="report folder (default: reports/)")
     b.add_argument("--quiet", action="store_true")
     b.set_defaults(func=_cmd_bench, check=_check_bench, parser=b)
+
+    w = sub.add_parser("sweep", help="run a parameter grid as a tidy Parquet table (resumable; local or Dask)")
+    w.add_argument("config", metavar="CONFIG",
+                   help="a TOML file (cell, reps, seed, [grid], [fixed]) or a shipped example: "
+                        "cot_gaussian, cot_fixation, curation_k_lambda")
+    w.add_argument("--resume", action="store_true",
+                   help="continue a sweep: read the finished cells, compute only the missing ones")
+    w.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="'local' (a 2-worker Dask LocalCluster) or a Dask scheduler address such as "
+                        "tcp://host:8786 (default: this process)")
+    w.add_argument("--out", default="sweeps", help="sweep folder (default: sweeps/)")
+    w.add_argument("--quiet", action="store_true", help="no progress bar")
+    w.set_defaults(func=_cmd_sweep, check=_check_sweep, parser=w)
     return p
 
 

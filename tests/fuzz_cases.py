@@ -448,6 +448,11 @@ def build_cases() -> list[Case]:
     add("analysis.proportion_se", np.array([1, 2, 3]), np.array([10, 10, 10]), None, _label="array",
         _kinds={"k": "int_array", "r": "int_array"})
     add("analysis.z_bonferroni", 10, 0.05)
+    add("analysis.estimate_rate", _rate_frame(), "x", method="mean", generation="generation", replicate="rep",
+        start=0, stop=5, fit="ols", theory=0.9, level=0.95, min_ess=0.0, _kinds={"frame": "object"})
+    add("analysis.sweep", "gaussian", {"n": [6], "d": [1, 2], "workflow": ["replace"], "iterations": [3]}, reps=2,
+        rng=0, out=None, scheduler=None, progress=False, _kinds={"grid": "object"},
+        _fn=lambda *a, **k: resolve("analysis.sweep")(*a, **k).select_dtypes("number").to_numpy(dtype=float))
     return cases
 
 
@@ -532,6 +537,15 @@ def _claim_summary(res):
 
 def _report_summary(rep):
     return {"passed": rep.passed, "frame": rep.to_frame()}
+
+
+def _rate_frame():
+    """A small long-form table for ``estimate_rate``: 8 replicates × 6 generations of a noisy 0.9 chain."""
+    import pandas as pd
+
+    g = np.random.default_rng(0)
+    x = np.cumprod(0.9 * g.uniform(0.8, 1.2, (8, 6)), axis=1)
+    return pd.DataFrame({"rep": np.repeat(np.arange(8), 6), "generation": np.tile(np.arange(6), 8), "x": x.ravel()})
 
 
 def _table(n):
