@@ -150,7 +150,33 @@ def _cmd_sweep(args) -> int:
     info = df.attrs["sweep"]
     print(f"{len(plan.cells)} cells ({info['computed']} computed now), {len(df)} rows in {info['seconds']:.1f} s; "
           f"root seed entropy {plan.root.entropy}")
-    print(f"table: {Path(info['folder']) / 'table.parquet'} (cells in {Path(info['folder']) / 'cells'}/)")
+    folder = Path(info["folder"])
+    print(f"table: {folder / 'table.parquet'} (cells in {folder / 'cells'}/)")
+    from selfconsume.paper_figures.sweep_figures import draw_sweep_figures, rate_summary, rates_markdown
+
+    try:
+        rates = rate_summary(df, cfg)
+        if not rates.empty:  # fitted rates against theory rates, where a theory rate exists
+            rates.to_csv(folder / "rates.csv", index=False)
+            (folder / "rates.md").write_text(rates_markdown(rates), encoding="utf-8")
+            ok = int(rates["consistent"].sum())
+            print(f"rates: {ok} of {len(rates)} fitted rates consistent with theory "
+                  f"(ratio fitted/theory {rates['ratio'].min():.4f} to {rates['ratio'].max():.4f}); "
+                  f"{folder / 'rates.md'}, {folder / 'rates.csv'}")
+            for _, r in rates[~rates["consistent"].astype(bool)].iterrows():
+                cell = ", ".join(f"{k}={r[k]}" for k in ("d", "n", "workflow", "estimator") if k in r.index)
+                print(f"  outside its interval: {r['statistic']} at {cell}: ratio {r['ratio']:.4f} "
+                      f"[{r['ratio_ci_low']:.4f}, {r['ratio_ci_high']:.4f}]")
+        if not args.no_figures:
+            paths = draw_sweep_figures(df, cfg, folder / "figures", rates=rates)
+            if paths:
+                print(f"{len(paths) // 3} figures in {folder / 'figures'}/ (PNG, PDF and caption)")
+            else:
+                print(f"no figures for cell {cfg['cell']!r}")
+    except Exception as exc:  # the table is on disk: report and keep it  # noqa: BLE001
+        print(f"selfconsume sweep: drawing the figures or rates failed ({type(exc).__name__}: {exc}); "
+              f"the table is intact", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -310,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="'local' (a 2-worker Dask LocalCluster) or a Dask scheduler address such as "
                         "tcp://host:8786 (default: this process)")
     w.add_argument("--out", default="sweeps", help="sweep folder (default: sweeps/)")
+    w.add_argument("--no-figures", action="store_true",
+                   help="do not draw the figures into <out>/<config folder>/figures/ (the rate summary, "
+                        "rates.csv and rates.md, is written either way)")
     w.add_argument("--quiet", action="store_true", help="no progress bar")
     w.set_defaults(func=_cmd_sweep, check=_check_sweep, parser=w)
     return p
