@@ -21,12 +21,13 @@ import io
 import json
 import os
 import re
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import pandas as pd
+
+from selfconsume._io import atomic_write
 
 __all__ = ["CacheWarning", "cache_dir", "cached_table"]
 
@@ -201,28 +202,9 @@ def _read_entry(path: Path, key: str) -> pd.DataFrame:
 
 
 def _publish(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: own temporary file, fsync, :func:`os.replace`."""
+    """Write ``data`` to ``path`` atomically (:func:`selfconsume._io.atomic_write`, with fsync)."""
     _remove_stale_tmp(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        for attempt in range(10):
-            try:
-                os.replace(tmp, path)
-                break
-            except PermissionError:  # Windows: the target is open in a reader; retry briefly
-                if os.name != "nt" or attempt == 9:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data), fsync=True)
     _fsync_dir(path.parent)
 
 

@@ -23,7 +23,6 @@ import math
 import numbers
 import os
 import subprocess
-import tempfile
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from selfconsume._io import atomic_write
 from selfconsume._validation import check_int
 
 from ._cache import CacheWarning
@@ -251,17 +251,7 @@ def _pyarrow():
 
 def _atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, write)
 
 
 def _write_parquet(path: Path, df: pd.DataFrame, meta: dict) -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from selfconsume._io import atomic_write
+
 from ._coverage import claim_checks, theory_coverage
 from ._registry import ClaimResult
 from .claims import get_claim, list_claims, run_claim
@@ -159,15 +161,8 @@ class VerifyReport:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """``path.write_text(text)`` through a temporary file in the same folder and ``os.replace``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    """``path.write_text(text)`` atomically (:func:`selfconsume._io.atomic_write`)."""
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def check_out_dir(out_dir, name: str = "out_dir") -> Path:
@@ -268,9 +263,10 @@ def verify(claims=None, *, budget: str = "quick", seed: int = 0, progress: bool 
     empty selection is an error. ``out_dir`` is checked (created, and a file written in it)
     before any claim runs.
     """
-    from .claims import load_backend
-    from ._registry import BUDGETS, Claim
     from selfconsume._validation import check_choice, check_int
+
+    from ._registry import BUDGETS, Claim
+    from .claims import load_backend
 
     jobs = check_int("jobs", jobs, min_value=1)
     budget = check_choice("budget", budget, BUDGETS)

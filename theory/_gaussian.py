@@ -29,7 +29,6 @@ exact law of :math:`\log\sigma_t^2`, the :math:`d`-dimensional factors).
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np

@@ -61,6 +61,8 @@ def cached_derivation(module_file: str, derive):
     import sys
     from pathlib import Path
 
+    from selfconsume._io import atomic_write
+
     here = Path(module_file)
     key = hashlib.sha256(
         here.read_bytes() + f"|sympy {sp.__version__}|python {sys.version_info[:2]}".encode()
@@ -75,10 +77,7 @@ def cached_derivation(module_file: str, derive):
     derived = derive()
     try:
         cache.parent.mkdir(exist_ok=True)
-        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(derived, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache)
+        atomic_write(cache, lambda tmp: Path(tmp).write_bytes(pickle.dumps(derived, protocol=pickle.HIGHEST_PROTOCOL)))
         for old in cache.parent.glob(f"{here.stem}.derived-*.pickle"):
             if old != cache:
                 old.unlink(missing_ok=True)
