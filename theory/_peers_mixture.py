@@ -193,8 +193,9 @@ def bound_mixture_sigma(k, n, sigma0=1.0, eta=2.0):
     :math:`\mathbb E[s^2\mid\mu,\sigma]=(1-\frac1n)\mathrm{Var}|\mu+\sigma Z|\le(1-\frac1n)\sigma^2`
     (Gaussian Poincaré inequality: :math:`|\cdot|` is 1-Lipschitz), so
     :math:`\mathbb E[\sigma_{k+1}\mid\mathcal F_k]\le\sqrt{\mathbb E[\sigma_{k+1}^2\mid\mathcal F_k]}\le\rho\,\sigma_k`.
-    For :math:`n\ge3`, :math:`\rho\le e^{-1/(4n)}`, the rate of Theorem 4
-    (:func:`bound_mixture_collapse`), so Markov's inequality on this bound implies it.
+    For :math:`n\ge3` and :math:`\eta\le2` (the paper's :math:`\eta=2`), :math:`\rho\le e^{-1/(4n)}`, the rate
+    of Theorem 4 (:func:`bound_mixture_collapse`), so Markov's inequality on this bound implies it;
+    :math:`\kappa` grows with :math:`\eta`, and at :math:`n=3,\ \eta=7` already :math:`\rho>1`.
     ``k`` may be an int array.
 
     Parameters
