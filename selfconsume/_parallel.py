@@ -115,7 +115,19 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return pool
 
 
-def run_blocks(fn, blocks, gen: np.random.Generator, *, workers=None, progress=False, desc=None):
+def single_threaded_blas():
+    """Context manager: BLAS (every loaded OpenBLAS/MKL) on one thread while it is open.
+
+    Kernels that call BLAS from pool threads would otherwise run ``workers × BLAS threads``
+    on the cores (measured 1.8× slower on 2 cores), and a multi-threaded product may split its
+    work differently with the thread count. The libraries are listed afresh at each call
+    (~3 ms): Numba loads SciPy's BLAS only when a kernel that uses it is first compiled or loaded."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().limit(limits=1, user_api="blas")
+
+
+def run_blocks(fn, blocks, gen: np.random.Generator, *, workers=None, progress=False, desc=None, blas=False):
     """Run ``fn(block, child_generator)`` for every block, in parallel.
 
     ``fn`` writes its results into preallocated arrays (disjoint slices per block) and
@@ -126,7 +138,18 @@ def run_blocks(fn, blocks, gen: np.random.Generator, *, workers=None, progress=F
     schedule). ``progress`` shows a tqdm bar with an ETA. On ``KeyboardInterrupt`` (or an
     error in a block) no new block starts, running blocks finish, and the exception
     propagates.
+
+    ``blas=True`` (kernels that call BLAS): BLAS runs single-threaded meanwhile
+    (:func:`single_threaded_blas`); the replicate blocks are the parallelism.
     """
+    if blas:
+        with single_threaded_blas():
+            return _run_blocks(fn, blocks, gen, workers=workers, progress=progress, desc=desc)
+    return _run_blocks(fn, blocks, gen, workers=workers, progress=progress, desc=desc)
+
+
+def _run_blocks(fn, blocks, gen: np.random.Generator, *, workers=None, progress=False, desc=None):
+    """The body of :func:`run_blocks`."""
     blocks = list(blocks)
     children = gen.spawn(len(blocks))
     workers = default_workers() if workers is None else int(workers)

@@ -22,7 +22,7 @@ __all__ = ["simulate_gaussian", "GaussianChain"]
 
 ESTIMATORS = ("unbiased", "mle")
 METHODS = ("exact", "samples")
-WORKFLOWS = ("replace", "accumulate", "accumulate-subsample")
+WORKFLOWS = ("replace", "accumulate", "accumulate-subsample", "fresh")
 
 
 
@@ -34,7 +34,7 @@ class GaussianChain:
     Attributes
     ----------
     n, generations, reps, dim, mu0, sigma0, estimator, method
-        The parameters of the run.
+        The parameters of the run; ``sigma0`` is the (d, d) covariance Σ_0 when one was given.
     seed : dict
         Entropy and spawn key of the SeedSequence behind the run.
     mu : ndarray
@@ -51,6 +51,10 @@ class GaussianChain:
         Real-data mixing parameters (``lam=None``: fully synthetic).
     subsample : int or None
         Subsample size of ``workflow="accumulate-subsample"`` (None for the other workflows).
+    bias : float
+        Sampling bias b ∈ (0, 1]: synthetic points come from N(μ_t, b Σ_t) (1: unbiased sampling).
+    n_init : int or None
+        ``workflow="fresh"``: the real sample size of generation 0 (None for the other workflows).
     real_mean, real_sigma, real_cov : ndarray or None
         With ``lam``: the real sample's fitted mean (reps,[ dim]) and standard deviation
         (reps,; dim = 1) or covariance (reps, dim, dim; dim > 1).
@@ -61,7 +65,7 @@ class GaussianChain:
     reps: int
     dim: int
     mu0: float
-    sigma0: float
+    sigma0: float | np.ndarray
     estimator: str
     method: str
     seed: dict
@@ -78,6 +82,8 @@ class GaussianChain:
     real_sigma: np.ndarray | None = field(default=None, repr=False)
     real_cov: np.ndarray | None = field(default=None, repr=False)
     subsample: int | None = None
+    bias: float = 1.0
+    n_init: int | None = None
 
     @property
     def t(self) -> np.ndarray:
@@ -88,7 +94,8 @@ class GaussianChain:
         """Tidy long table: one row per (rep, generation); parameters as columns.
 
         Metric columns: ``mu``, ``sigma``, ``log_sigma`` for dim = 1; ``mu_0..mu_{d-1}``,
-        ``logdet``, ``trace`` for dim > 1.
+        ``logdet``, ``trace`` for dim > 1. With a (d, d) ``sigma0`` its column holds NaN (the
+        matrix is ``self.sigma0``).
         """
         R, T1 = self.reps, self.generations + 1
         cols = {
@@ -105,8 +112,10 @@ class GaussianChain:
             cols["logdet"] = self.logdet.ravel()
             cols["trace"] = self.trace.ravel()
         df = pd.DataFrame(cols)
-        for name in ("n", "dim", "estimator", "method", "mu0", "sigma0", "lam", "workflow", "truth", "subsample"):
-            df[name] = getattr(self, name)
+        for name in ("n", "dim", "estimator", "method", "mu0", "sigma0", "lam", "workflow", "truth", "subsample",
+                     "bias", "n_init"):
+            value = getattr(self, name)
+            df[name] = float("nan") if isinstance(value, np.ndarray) else value
         return df
 
 
@@ -121,22 +130,26 @@ def chain_blocks(reps, n, generations, dim=1, method="exact"):
     return replicate_blocks(reps, block_reps((generations + 1) * unit))
 
 
-def chain_1d_block(method, g, n, divisor, L, M, S, mu0=0.0, sigma0=1.0):
+def chain_1d_block(method, g, n, divisor, L, M, S, mu0=0.0, sigma0=1.0, bias=1.0):
     """One replicate block of the fully synthetic 1-D chain.
 
     Writes ``L = log σ_t``, ``M = μ_t`` and ``S = σ_t`` (rows = replicates), computed in
     standardised units and mapped back by one multiplication/addition each.
     ``method="exact"`` runs the split pipeline of :mod:`._gaussian_kernels` (compiled draws,
     vectorised ``log``/``exp``, compiled cumulative sums); ``"samples"`` the literal loop.
+    With a sampling bias b (points from N(μ_t, b σ_t²)) the exact chain is the unbiased one with
+    log σ_t raised by (t/2) log b and the mean steps scaled by √b — the same draws, exactly.
     """
     if method == "exact":
         _k.gauss1d_exact_draws(g, n, divisor, L, M)
         np.log(L, out=L)
         _k.half_cumsum_rows(L)
+        if bias != 1.0:
+            L += (0.5 * math.log(bias)) * np.arange(L.shape[1])
     else:
-        _k.gauss1d_samples(g, n, divisor, L, M)
+        _k.gauss1d_samples(g, n, divisor, L, M, bias)
     np.exp(L, out=S)
-    _k.finish_rows(L, M, S, method == "exact", 1.0 / math.sqrt(n), mu0, sigma0, math.log(sigma0))
+    _k.finish_rows(L, M, S, method == "exact", 1.0 / math.sqrt(n) * math.sqrt(bias), mu0, sigma0, math.log(sigma0))
 
 
 def simulate_gaussian(
@@ -152,6 +165,8 @@ def simulate_gaussian(
     lam=None,
     workflow="replace",
     subsample=None,
+    bias=1.0,
+    n_init=None,
     truth=None,
     return_cov=False,
     rng=None,
@@ -168,7 +183,8 @@ def simulate_gaussian(
     Parameters
     ----------
     n : int
-        Samples per generation, :math:`n \ge 2`. With ``lam``, the size of the real sample.
+        Samples per generation, :math:`n \ge 2`. With ``lam``, the size of the real sample
+        (``workflow="fresh"``: of each generation's fresh real sample, :math:`n \ge 1`).
         With :math:`n \le d` every fitted covariance is singular (rank :math:`\le n-1`):
         ``logdet`` is ``-inf``, while the trace and the mean keep their exact laws (see Notes).
     generations : int
@@ -177,8 +193,12 @@ def simulate_gaussian(
         Independent replicates (paths), :math:`\ge 1`.
     dim : int
         Dimension :math:`d \ge 1`.
-    mu0, sigma0 : float
-        Initial mean (every coordinate) and standard deviation (:math:`\Sigma_0 = \sigma_0^2 I`).
+    mu0 : float
+        Initial mean (every coordinate).
+    sigma0 : float or array_like (dim, dim)
+        Initial standard deviation (:math:`\Sigma_0 = \sigma_0^2 I`), or the initial covariance
+        :math:`\Sigma_0` itself, any symmetric positive-definite matrix (the real data's law with
+        ``lam``). The chains run in the original coordinates, from :math:`C_0 = \mathrm{chol}\,\Sigma_0`.
     estimator : {"unbiased", "mle"}
         Variance divisor :math:`n-1` (ddof 1) or :math:`n` (ddof 0).
     method : {"exact", "samples"}
@@ -191,9 +211,14 @@ def simulate_gaussian(
         loop above. Otherwise n real points are drawn once per replicate from ``truth``,
         generation 0 is the fit to them, and each generation draws ``m = ⌊λn⌋`` fresh points
         from the current fit. With ``dim > 1`` the real data are N(mu0·1, sigma0² I).
-    workflow : {"replace", "accumulate", "accumulate-subsample"}
-        With ``lam``: refit on real ∪ the m new points (``replace``), on every point so far
-        (``accumulate``, Gerstgrasser et al. 2024), or on a uniform subsample, without
+    workflow : {"replace", "accumulate", "accumulate-subsample", "fresh"}
+        With ``lam``: refit on real ∪ the m new points (``replace``; Alemohammad et al.'s
+        synthetic augmentation loop), on every point so far
+        (``accumulate``, Gerstgrasser et al. 2024), on n *fresh* real points of each generation
+        ∪ the m new points (``fresh``, Alemohammad et al. 2024's fresh-data loop: ``n`` is
+        :math:`n_r`, ``lam`` is :math:`n_s/n_r`; generation 0 is the fit to ``n_init`` real
+        points; real data Gaussian, ``truth=None``; with ``dim > 1`` it needs
+        :math:`n + m > d` and :math:`n_\mathrm{init} > d`), or on a uniform subsample, without
         replacement, of ``subsample`` points of that pool (``accumulate-subsample``, Kazdan et
         al. 2025; ``method="samples"`` only, since a subsample's statistics are not functions
         of the batches' sufficient statistics). Generation 0 is always the fit to all n real
@@ -204,6 +229,17 @@ def simulate_gaussian(
         (``src/fit_gaussians/fit_gaussians.py``: ``np.random.choice(..., size=n,
         replace=False)``); ``n + m`` fits on as many points as the accumulate workflow's
         second model.
+    bias : float
+        Sampling bias :math:`b \in (0, 1]` of Alemohammad et al. (2024) (their λ): every
+        synthetic point is drawn from :math:`N(\mu_t, b\,\Sigma_t)` — truncation or guidance
+        trading diversity for quality. The fully synthetic chain then has
+        :math:`\mathbb E\Sigma_t = b^t\Sigma_0` (unbiased estimator) and
+        :math:`\mathrm{Cov}(\mu_t-\mu_0)=\frac{\Sigma_0}{n}\sum_{s=1}^t b^s`
+        (:func:`selfconsume.theory.biased_cov_factor`, :func:`~selfconsume.theory.biased_mean_cov_factor`).
+        The real data are never biased.
+    n_init : int, optional
+        ``workflow="fresh"`` only: the real sample size of generation 0 (default ``n``),
+        :math:`\ge 2`.
     truth : scipy.stats frozen continuous distribution or GaussianMixture, optional
         Law of the real data (with ``lam``); default N(mu0, sigma0²). A non-Gaussian truth
         (``stats.t(5)``, ``stats.laplace()``, :func:`gaussian_mixture`) makes the Gaussian
@@ -250,17 +286,23 @@ def simulate_gaussian(
     >>> bool((res.sigma[:, 0] == 1.0).all())
     True
     """
-    n = check_int("n", n, min_value=2)
+    workflow = check_choice("workflow", workflow, WORKFLOWS)
+    n = check_int("n", n, min_value=1 if workflow == "fresh" else 2)
     generations = check_int("generations", generations, min_value=0)
     reps = check_int("reps", reps, min_value=1)
     dim = check_int("dim", dim, min_value=1)
     mu0 = check_real("mu0", mu0)
-    sigma0 = check_real("sigma0", sigma0, min_value=0.0, min_inclusive=False)
+    sigma0, chol0 = _check_sigma0(sigma0, dim)
+    bias = check_real("bias", bias, min_value=0.0, max_value=1.0, min_inclusive=False)
     estimator = check_choice("estimator", estimator, ESTIMATORS)
     method = check_choice("method", method, METHODS)
     if workers is not None:
         check_int("workers", workers, min_value=1)
-    workflow = check_choice("workflow", workflow, WORKFLOWS)
+    if n_init is not None:
+        if workflow != "fresh":
+            raise ValueError(f"n_init is the generation-0 real sample size of workflow='fresh'; got "
+                             f"n_init={n_init!r} with workflow={workflow!r}")
+        n_init = check_int("n_init", n_init, min_value=2)
     if subsample is not None:
         if workflow != "accumulate-subsample":
             raise ValueError(f"subsample is the subsample size of workflow='accumulate-subsample'; got "
@@ -273,7 +315,7 @@ def simulate_gaussian(
         check_memory("a block of 8 replicates' samples", 8 * n * dim, names="n" if dim == 1 else "n, dim")
     if lam is not None or truth is not None or workflow != "replace":
         return _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow,
-                               truth, rng, workers, progress, return_cov, subsample)
+                               truth, rng, workers, progress, return_cov, subsample, bias, chol0, n_init)
     gen = as_generator(rng)
     seed = seed_info(gen)
     divisor = float(n - 1 if estimator == "unbiased" else n)
@@ -287,69 +329,127 @@ def simulate_gaussian(
 
         def work(b, g):
             sl = slice(b.start, b.stop)
-            chain_1d_block(method, g, n, divisor, L[sl], M[sl], S[sl], mu0, sigma0)
+            chain_1d_block(method, g, n, divisor, L[sl], M[sl], S[sl], mu0, sigma0, bias)
 
         run_blocks(work, blocks, gen, workers=workers, progress=progress, desc="gaussian chain")
         return GaussianChain(n, generations, reps, dim, mu0, sigma0, estimator, method, seed,
-                             mu=readonly(M), sigma=readonly(S), log_sigma=readonly(L))
+                             mu=readonly(M), sigma=readonly(S), log_sigma=readonly(L), bias=bias)
 
     M = np.empty((reps, T1, dim))
     logdet = np.empty((reps, T1))
     trace = np.empty((reps, T1))
     cov = np.empty((reps, T1, dim, dim)) if return_cov else np.empty((1, 1, 1, 1))
     ok = np.ones(len(blocks), dtype=bool)
+    C0, s0, hld0 = _start_factor(chol0, dim)
 
     def work(b, g):
         sl = slice(b.start, b.stop)
         c = cov[sl] if return_cov else cov
         if n <= dim and method == "exact":
-            _lowrank_exact_block(g, n, divisor, M[sl], logdet[sl], trace[sl], c, return_cov)
+            _lowrank_exact_block(g, n, divisor, M[sl], logdet[sl], trace[sl], c, return_cov, bias, chol0)
         elif n <= dim:
-            _k.gaussnd_samples_lowrank(g, n, divisor, M[sl], logdet[sl], trace[sl], c, return_cov)
+            _k.gaussnd_samples_lowrank(g, n, divisor, M[sl], logdet[sl], trace[sl], c, return_cov, bias, C0, s0)
         elif method == "exact":
-            _k.gaussnd_exact(g, n, divisor, M[sl], logdet[sl], trace[sl], c, return_cov)
+            _k.gaussnd_exact(g, n, divisor, M[sl], logdet[sl], trace[sl], c, return_cov, bias, C0, s0, hld0)
         else:
-            ok[b.index] = _k.gaussnd_samples(g, n, divisor, M[sl], logdet[sl], trace[sl], c, return_cov)
+            ok[b.index] = _k.gaussnd_samples(g, n, divisor, M[sl], logdet[sl], trace[sl], c, return_cov, bias,
+                                             C0, s0, hld0)
 
     run_blocks(work, blocks, gen, workers=workers, progress=progress, desc="gaussian chain")
     if not ok.all():  # probability 0 for n > d; reported rather than returning garbage
         raise FloatingPointError("a sample scatter matrix was numerically singular; the samples method cannot continue")
+    if chol0 is not None:  # the kernels ran in the original coordinates (from C0 = chol Σ_0)
+        return GaussianChain(n, generations, reps, dim, mu0, sigma0, estimator, method, seed,
+                             mu=readonly(mu0 + M), logdet=readonly(logdet), trace=readonly(trace),
+                             cov=readonly(cov) if return_cov else None, bias=bias)
     mu = mu0 + sigma0 * M
     logdet = logdet + 2.0 * dim * math.log(sigma0)
     trace = trace * sigma0**2
     return GaussianChain(n, generations, reps, dim, mu0, sigma0, estimator, method, seed,
                          mu=readonly(mu), logdet=readonly(logdet), trace=readonly(trace),
-                         cov=readonly(cov * sigma0**2) if return_cov else None)
+                         cov=readonly(cov * sigma0**2) if return_cov else None, bias=bias)
 
 
-def _span_coordinates(g, rows, n, dim):
+def _check_sigma0(sigma0, dim):
+    """``sigma0`` as (scalar σ_0, None) or, for a (dim, dim) covariance, (the read-only matrix, its
+    lower Cholesky factor); a clear error for anything else."""
+    if np.ndim(sigma0) == 0 and not isinstance(sigma0, np.ndarray):
+        return check_real("sigma0", sigma0, min_value=0.0, min_inclusive=False), None
+    try:
+        S0 = np.array(sigma0, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"sigma0 must be a positive number or a ({dim}, {dim}) covariance matrix; got {sigma0!r}") from exc
+    if S0.ndim == 0:
+        return check_real("sigma0", float(S0), min_value=0.0, min_inclusive=False), None
+    if S0.shape != (dim, dim):
+        raise ValueError(f"sigma0 must be a positive number or a (dim, dim) = ({dim}, {dim}) covariance matrix; "
+                         f"got shape {S0.shape}")
+    if not np.all(np.isfinite(S0)):
+        raise ValueError("sigma0 must be a finite covariance matrix; it has non-finite entries")
+    if not np.allclose(S0, S0.T, rtol=1e-12, atol=0.0):
+        raise ValueError("sigma0 must be a symmetric covariance matrix; it is not symmetric")
+    S0 = 0.5 * (S0 + S0.T)
+    try:
+        A = np.linalg.cholesky(S0)
+    except np.linalg.LinAlgError:
+        A = None
+    if A is None or not np.all(np.diag(A) > 0) or not np.all(np.isfinite(A)):
+        lo = float(np.linalg.eigvalsh(S0)[0])
+        raise ValueError(f"sigma0 must be positive definite; its smallest eigenvalue is {lo:.3g}")
+    if dim == 1:
+        return float(A[0, 0]), None
+    return readonly(S0), A
+
+
+def _start_factor(chol0, dim):
+    """(C0, s0, ½ log det Σ_0) for the d-D kernels: Σ_0 = e^{2 s0} C0 C0ᵀ with max|C0| = 1 (the
+    identity and zeros in standardised units)."""
+    if chol0 is None:
+        return np.eye(dim), 0.0, 0.0
+    mx = float(np.abs(chol0).max())
+    C0 = np.ascontiguousarray(chol0 / mx)
+    return C0, math.log(mx), float(np.log(np.diag(C0)).sum() + dim * math.log(mx))
+
+
+def _span_coordinates(g, rows, n, dim, chol0=None):
     """The scatter of n ≤ dim standard normal points, G Gᵀ with G (rows, dim, n − 1) standard normal,
-    as G = Q R: orthonormal coordinates Q of its span and R Rᵀ, the scatter in them."""
+    as G = Q R: orthonormal coordinates Q of its span and R Rᵀ, the scatter in them. With ``chol0``
+    = A the points are N(0, A Aᵀ): the same for A G."""
     G = g.standard_normal((rows, dim, n - 1))
+    if chol0 is not None:
+        G = chol0 @ G
     Q, R = np.linalg.qr(G)
     return Q, R @ np.swapaxes(R, 1, 2)
 
 
-def _lowrank_exact_block(g, n, divisor, M, logdet, trace, cov, want_cov):
-    """One block of the exact fully synthetic chain for n ≤ d (standardised units).
+def _lowrank_exact_block(g, n, divisor, M, logdet, trace, cov, want_cov, bias=1.0, chol0=None):
+    """One block of the exact fully synthetic chain for n ≤ d (standardised units, or the original
+    coordinates from ``chol0`` = chol Σ_0).
 
-    Generation 1 is the fit to n points of N(0, I): mean x̄ ~ N(0, I/n), scatter G Gᵀ (rank
-    r = n − 1); the rest runs in the coordinates of its span (:func:`_k.gaussnd_exact_lowrank`)."""
+    Generation 1 is the fit to n points of N(0, b Σ_0): mean x̄ ~ N(0, b Σ_0/n), scatter
+    b (A G)(A G)ᵀ (rank r = n − 1, A = chol Σ_0); the rest runs in the coordinates of its span
+    (:func:`_k.gaussnd_exact_lowrank`)."""
     rows, T1, dim = M.shape
     r = n - 1
     M[:, 0] = 0.0
-    logdet[:, 0] = 0.0
-    trace[:, 0] = dim
+    S0 = np.eye(dim) if chol0 is None else chol0 @ chol0.T
+    logdet[:, 0] = 0.0 if chol0 is None else 2.0 * np.log(np.diag(chol0)).sum()
+    trace[:, 0] = dim if chol0 is None else np.trace(S0)
     if want_cov:
-        cov[:, 0] = np.eye(dim)
+        cov[:, 0] = S0
     if T1 < 2:
         return
     xbar = g.standard_normal((rows, dim)) / math.sqrt(n)
-    Q, S1 = _span_coordinates(g, rows, n, dim)
+    Q, S1 = _span_coordinates(g, rows, n, dim, chol0)
+    if bias != 1.0:
+        xbar *= math.sqrt(bias)
+        S1 *= bias
+    if chol0 is not None:
+        xbar = xbar @ chol0.T
     C1 = np.linalg.cholesky(S1 / divisor)
     Mr = np.empty((rows, T1, r))
     covr = np.empty((rows, T1, r, r)) if want_cov else np.empty((1, 1, 1, 1))
-    _k.gaussnd_exact_lowrank(g, n, divisor, C1, Mr, logdet, trace, covr, want_cov)
+    _k.gaussnd_exact_lowrank(g, n, divisor, C1, Mr, logdet, trace, covr, want_cov, bias)
     M[:, 1:] = xbar[:, None, :] + Mr[:, 1:] @ np.swapaxes(Q, 1, 2)
     if want_cov:
         cov[:, 1:] = Q[:, None] @ covr[:, 1:] @ np.swapaxes(Q, 1, 2)[:, None]
@@ -380,13 +480,16 @@ def _check_truth(truth):
 
 
 def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow, truth, rng,
-                    workers, progress, return_cov=False, subsample=None):
+                    workers, progress, return_cov=False, subsample=None, bias=1.0, chol0=None, n_init=None):
     if lam is None:
         raise ValueError(f"lam must be a real number >= 0 when workflow={workflow!r} or a truth is given "
                          "(synthetic points per generation = floor(lam * n)); got None")
     lam = check_lam(lam)
     if dim != 1 and truth is not None:
         raise ValueError(f"truth must be None when dim > 1 (the real data are N(mu0, sigma0² I)); got {truth!r}")
+    if workflow == "fresh" and truth is not None:
+        raise ValueError(f"truth must be None for workflow='fresh' (fresh real data are drawn every generation "
+                         f"from N(mu0, Σ_0)); got {truth!r}")
     if workflow == "accumulate-subsample" and method == "exact":
         raise ValueError("method must be 'samples' for workflow='accumulate-subsample': a random subsample's "
                          "statistics are not functions of the batches' sufficient statistics")
@@ -399,6 +502,17 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
         draw_real = lambda g, size: np.asarray(truth.rvs(size=size, random_state=g), dtype=float)  # noqa: E731
         shift, scale, tname = 0.0, 1.0, _describe_truth(truth)
     m = int(math.floor(lam * n + 1e-9))  # ⌊λn⌋, robust to λn = 1.9999999 from decimal λ
+    sb = math.sqrt(bias)
+    if workflow == "fresh":
+        n_init = n if n_init is None else n_init
+        if n + m < 2:
+            raise ValueError(f"workflow='fresh' fits n + m = n + floor(lam·n) points per generation, which must be "
+                             f">= 2; got n={n}, lam={lam} (m={m})")
+        if n_init < 2:
+            raise ValueError(f"n_init must be an integer >= 2 (the generation-0 fit); got {n_init} (default n = {n})")
+        if dim > 1 and (n + m <= dim or n_init <= dim):
+            raise ValueError(f"workflow='fresh' with dim={dim} needs n + m > dim and n_init > dim (a non-singular "
+                             f"pooled fit); got n + m = {n + m}, n_init = {n_init}")
     k = None
     if workflow == "accumulate-subsample":
         k = n if subsample is None else subsample
@@ -406,7 +520,7 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
             raise ValueError(f"subsample must be an integer in [2, n + m] = [2, {n + m}]: the pool holds n + m = "
                              f"{n} + {m} points at the first subsampled fit (generation 1, m = floor(lam·n)); got {k}")
     if method == "samples":  # the literal loops hold the points (accumulate: the whole growing pool)
-        pool = n + m * (generations if workflow != "replace" else 1)
+        pool = n + m * (generations if workflow not in ("replace", "fresh") else 1) + (n_init or 0)
         check_memory("a block of 8 replicates' samples", 8 * pool * dim, names="n, lam, generations")
     elif truth is not None:  # a non-Gaussian real sample is drawn point by point
         check_memory("a block of 8 replicates' real samples", 8 * n, names="n")
@@ -416,7 +530,10 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
     T1 = generations + 1
     if dim > 1:
         return _simulate_mixed_nd(n, m, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow,
-                                  gen, seed, workers, progress, return_cov, k)
+                                  gen, seed, workers, progress, return_cov, k, bias, chol0, n_init)
+    if workflow == "fresh":
+        return _simulate_fresh_1d(n, m, n_init, generations, reps, mu0, sigma0, estimator, method, lam, bias,
+                                  gen, seed, workers, progress)
     L = np.empty((reps, T1))
     M = np.empty((reps, T1))
     real_mean = np.empty(reps)
@@ -438,13 +555,13 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
             real_ss[sl] = ((x - real_mean[sl, None]) ** 2).sum(axis=1)
         if method == "exact":
             kern = _mk.replace_exact if workflow == "replace" else _mk.accumulate_exact
-            kern(g, m, unbiased, real_mean[sl], real_ss[sl], n, L[sl], M[sl])
+            kern(g, m, unbiased, real_mean[sl], real_ss[sl], n, L[sl], M[sl], sb)
         else:
             if workflow == "accumulate-subsample":
-                _mk.subsample_samples(g, m, k, unbiased, np.ascontiguousarray(x), L[sl], M[sl])
+                _mk.subsample_samples(g, m, k, unbiased, np.ascontiguousarray(x), L[sl], M[sl], sb)
             else:
                 kern = _mk.replace_samples if workflow == "replace" else _mk.accumulate_samples
-                kern(g, m, unbiased, np.ascontiguousarray(x), L[sl], M[sl])
+                kern(g, m, unbiased, np.ascontiguousarray(x), L[sl], M[sl], sb)
 
     unit = 1.0 if method == "exact" else (m + (k if workflow == "accumulate-subsample" else 0)) / 4.0
     blocks = replicate_blocks(reps, block_reps((generations + 1) * max(unit, 1.0) + n))
@@ -455,91 +572,162 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
         mu=readonly(shift + scale * M), sigma=readonly(scale * np.exp(L)), log_sigma=readonly(L + log_scale),
         lam=lam, workflow=workflow, truth=tname,
         real_mean=readonly(shift + scale * real_mean),
-        real_sigma=readonly(scale * np.sqrt(real_ss / (n - 1 if unbiased else n))), subsample=k,
+        real_sigma=readonly(scale * np.sqrt(real_ss / (n - 1 if unbiased else n))), subsample=k, bias=bias,
+    )
+
+
+def _simulate_fresh_1d(n, m, n_init, generations, reps, mu0, sigma0, estimator, method, lam, bias, gen, seed,
+                       workers, progress):
+    """The 1-D fresh-data loop in standardised units (real law N(0, 1)), mapped back by μ_0 + σ_0·(·).
+
+    Generation 0 is the fit to ``n_init`` real points: exact, through x̄ ~ N(0, 1/n_init) and
+    the scatter ~ χ²_{n_init−1}; literal, the points themselves. ``real_mean``/``real_sigma``
+    are that first fit's."""
+    unbiased = estimator == "unbiased"
+    sb = math.sqrt(bias)
+    T1 = generations + 1
+    L = np.empty((reps, T1))
+    M = np.empty((reps, T1))
+    init_mean = np.empty(reps)
+    init_ss = np.empty(reps)
+
+    def work(b, g):
+        sl = slice(b.start, b.stop)
+        rows = b.stop - b.start
+        if method == "exact":
+            init_mean[sl] = g.standard_normal(rows) / math.sqrt(n_init)
+            init_ss[sl] = g.chisquare(n_init - 1, rows)
+            _mk.fresh_exact(g, n, m, unbiased, sb, init_mean[sl], init_ss[sl], n_init, L[sl], M[sl])
+        else:
+            x = g.standard_normal((rows, n_init))
+            init_mean[sl] = x.mean(axis=1)
+            init_ss[sl] = ((x - init_mean[sl, None]) ** 2).sum(axis=1)
+            _mk.fresh_samples(g, n, m, unbiased, sb, x, L[sl], M[sl])
+
+    unit = 2.0 if method == "exact" else (n + m) / 4.0
+    blocks = replicate_blocks(reps, block_reps((generations + 1) * max(unit, 1.0) + n_init))
+    run_blocks(work, blocks, gen, workers=workers, progress=progress, desc="gaussian fresh")
+    return GaussianChain(
+        n, generations, reps, 1, mu0, sigma0, estimator, method, seed,
+        mu=readonly(mu0 + sigma0 * M), sigma=readonly(sigma0 * np.exp(L)), log_sigma=readonly(L + math.log(sigma0)),
+        lam=lam, workflow="fresh", truth="gaussian", real_mean=readonly(mu0 + sigma0 * init_mean),
+        real_sigma=readonly(sigma0 * np.sqrt(init_ss / (n_init - 1 if unbiased else n_init))),
+        bias=bias, n_init=n_init,
     )
 
 
 def _simulate_mixed_nd(n, m, generations, reps, dim, mu0, sigma0, estimator, method, lam, workflow, gen, seed,
-                       workers, progress, return_cov, k=None):
-    """d-dimensional real-data loops (truth N(mu0·1, sigma0² I)), in standardised units.
+                       workers, progress, return_cov, k=None, bias=1.0, chol0=None, n_init=None):
+    """d-dimensional real-data loops (truth N(mu0·1, Σ_0)).
 
-    With n ≤ d and ``method="exact"`` the real sample is drawn as x̄ and G = Q R (its scatter
-    G Gᵀ) and the chain runs in the (n − 1)-dimensional coordinates Q of its span, where the
-    real scatter R Rᵀ is non-singular; means and covariances are mapped back by Q."""
+    With a scalar ``sigma0`` the kernels run in standardised units (Σ_0 = I) and the outputs are
+    mapped back by μ_0 + σ_0·(·); with a covariance (``chol0`` = A = chol Σ_0) the real data are
+    drawn as A z and the chain runs in the original coordinates. With n ≤ d and
+    ``method="exact"`` the real sample is drawn as x̄ and A G = Q R (its scatter) and the chain runs
+    in the (n − 1)-dimensional coordinates Q of its span, where the real scatter R Rᵀ is
+    non-singular; means and covariances are mapped back by Q."""
     T1 = generations + 1
     unbiased = estimator == "unbiased"
+    sb = math.sqrt(bias)
     M = np.empty((reps, T1, dim))
     logdet = np.empty((reps, T1))
     trace = np.empty((reps, T1))
     cov = np.empty((reps, T1, dim, dim)) if return_cov else np.empty((1, 1, 1, 1))
+    n_real = n_init if workflow == "fresh" else n
     real_mean = np.empty((reps, dim))
     real_cov = np.empty((reps, dim, dim))
     ok = np.ones(reps, dtype=bool)
-    code = {"replace": 0, "accumulate": 1, "accumulate-subsample": 2}[workflow]
+    code = {"replace": 0, "accumulate": 1, "accumulate-subsample": 2, "fresh": 3}[workflow]
+    A = np.eye(dim) if chol0 is None else np.ascontiguousarray(chol0)
 
-    lowrank = n <= dim and method == "exact"
+    lowrank = n <= dim and method == "exact" and code != 3
 
     def work(b, g):
         sl = slice(b.start, b.stop)
         rows = b.stop - b.start
         if lowrank:
             _mixed_lowrank_block(g, n, m, unbiased, workflow == "accumulate", M[sl], logdet[sl], trace[sl],
-                                 cov[sl] if return_cov else None, real_mean[sl], real_cov[sl])
+                                 cov[sl] if return_cov else None, real_mean[sl], real_cov[sl], sb, chol0)
             return
         if method == "exact":
             # the real sample through its sufficient statistics: x̄ ~ N(0, I/n) and, independent,
             # the scatter ~ W_d(I, n − 1) by Bartlett's decomposition A Aᵀ (A lower triangular,
-            # A_ii² ~ χ²_{n−1−i}, A_ij ~ N(0, 1) below the diagonal)
-            xm = g.standard_normal((rows, dim)) / math.sqrt(n)
-            A = np.zeros((rows, dim, dim))
+            # A_ii² ~ χ²_{n−1−i}, A_ij ~ N(0, 1) below the diagonal); then mapped by chol Σ_0
+            xm = g.standard_normal((rows, dim)) / math.sqrt(n_real)
+            Bt = np.zeros((rows, dim, dim))
             idx = np.arange(dim)
-            A[:, idx, idx] = np.sqrt(g.chisquare(n - 1 - idx, (rows, dim)))
+            Bt[:, idx, idx] = np.sqrt(g.chisquare(n_real - 1 - idx, (rows, dim)))
             lo = np.tril_indices(dim, -1)
-            A[:, lo[0], lo[1]] = g.standard_normal((rows, lo[0].size))
-            scatter = np.einsum("rik,rjk->rij", A, A)
+            Bt[:, lo[0], lo[1]] = g.standard_normal((rows, lo[0].size))
+            if chol0 is not None:
+                xm = xm @ chol0.T
+                Bt = chol0 @ Bt
+            scatter = np.einsum("rik,rjk->rij", Bt, Bt)
         else:
-            x = g.standard_normal((rows, n, dim))
+            x = g.standard_normal((rows, n_real, dim))
+            if chol0 is not None:
+                x = x @ chol0.T
             xm = x.mean(axis=1)
             xc = x - xm[:, None, :]
             scatter = np.einsum("rai,raj->rij", xc, xc)
         real_mean[sl] = xm
-        real_cov[sl] = scatter / (n - 1 if unbiased else n)
+        real_cov[sl] = scatter / (n_real - 1 if unbiased else n_real)
         c = cov[sl] if return_cov else cov
-        if method == "exact":
+        if code == 3 and method == "exact":
+            ok[b.start] = _mnd.mixnd_fresh_exact(g, n, m, unbiased, sb, A, np.ascontiguousarray(xm),
+                                                 np.ascontiguousarray(scatter), n_real, M[sl], logdet[sl], trace[sl],
+                                                 c, return_cov)
+        elif code == 3:
+            ok[b.start] = _mnd.mixnd_fresh_samples(g, n, m, unbiased, sb, A, np.ascontiguousarray(x), M[sl],
+                                                   logdet[sl], trace[sl], c, return_cov)
+        elif method == "exact":
             ok[b.start] = _mnd.mixnd_exact(g, m, unbiased, workflow == "accumulate", xm, scatter, n, M[sl],
-                                           logdet[sl], trace[sl], c, return_cov)
+                                           logdet[sl], trace[sl], c, return_cov, sb)
         else:
             ok[b.start] = _mnd.mixnd_samples(g, m, n + m if k is None else k, unbiased, code,
-                                             np.ascontiguousarray(x), M[sl], logdet[sl], trace[sl], c, return_cov)
+                                             np.ascontiguousarray(x), M[sl], logdet[sl], trace[sl], c, return_cov, sb)
 
-    unit = dim * dim * (1.0 if method == "exact" else max(m, 1) + (k if code == 2 else 0))
-    blocks = replicate_blocks(reps, block_reps((generations + 1) * unit + n * dim * dim))
-    run_blocks(work, blocks, gen, workers=workers, progress=progress, desc=f"gaussian {workflow}, d={dim}")
+    per_gen = (2.0 if code == 3 else 1.0) if method == "exact" else max(m, 1) + (k if code == 2 else 0) + (n if code == 3 else 0)
+    unit = dim * dim * per_gen
+    blocks = replicate_blocks(reps, block_reps((generations + 1) * unit + n_real * dim * dim))
+    run_blocks(work, blocks, gen, workers=workers, progress=progress, desc=f"gaussian {workflow}, d={dim}",
+               blas=code == 2 and method == "samples")
     if not ok.all():  # probability 0 for n > d; reported rather than returning garbage
         raise FloatingPointError("a scatter matrix was numerically singular; the chain cannot continue")
+    extra = dict(lam=lam, workflow=workflow, truth="gaussian", subsample=k, bias=bias, n_init=n_init)
+    if chol0 is not None:
+        return GaussianChain(
+            n, generations, reps, dim, mu0, sigma0, estimator, method, seed,
+            mu=readonly(mu0 + M), logdet=readonly(logdet), trace=readonly(trace),
+            cov=readonly(cov) if return_cov else None,
+            real_mean=readonly(mu0 + real_mean), real_cov=readonly(real_cov), **extra,
+        )
     s2 = sigma0**2
     return GaussianChain(
         n, generations, reps, dim, mu0, sigma0, estimator, method, seed,
         mu=readonly(mu0 + sigma0 * M), logdet=readonly(logdet + 2.0 * dim * math.log(sigma0)),
         trace=readonly(trace * s2), cov=readonly(cov * s2) if return_cov else None,
-        lam=lam, workflow=workflow, truth="gaussian",
-        real_mean=readonly(mu0 + sigma0 * real_mean), real_cov=readonly(real_cov * s2), subsample=k,
+        real_mean=readonly(mu0 + sigma0 * real_mean), real_cov=readonly(real_cov * s2), **extra,
     )
 
 
-def _mixed_lowrank_block(g, n, m, unbiased, accumulate, M, logdet, trace, cov, real_mean, real_cov):
-    """One block of the exact d-D replace/accumulate chain for n ≤ d (standardised units)."""
+def _mixed_lowrank_block(g, n, m, unbiased, accumulate, M, logdet, trace, cov, real_mean, real_cov, sb=1.0,
+                         chol0=None):
+    """One block of the exact d-D replace/accumulate chain for n ≤ d (standardised units, or the
+    original coordinates from ``chol0``)."""
     rows, T1, dim = M.shape
     r = n - 1
     xbar = g.standard_normal((rows, dim)) / math.sqrt(n)
-    Q, Sr = _span_coordinates(g, rows, n, dim)
+    if chol0 is not None:
+        xbar = xbar @ chol0.T
+    Q, Sr = _span_coordinates(g, rows, n, dim, chol0)
     Qt = np.swapaxes(Q, 1, 2)
     real_mean[:] = xbar
     real_cov[:] = Q @ (Sr / (n - 1 if unbiased else n)) @ Qt
     Mr = np.empty((rows, T1, r))
     covr = np.empty((rows, T1, r, r)) if cov is not None else np.empty((1, 1, 1, 1))
     if not _mnd.mixnd_exact(g, m, unbiased, accumulate, np.zeros((rows, r)), Sr, n, Mr, logdet, trace, covr,
-                            cov is not None):
+                            cov is not None, sb):
         raise FloatingPointError("a scatter matrix was numerically singular in the real sample's span; "
                                  "the chain cannot continue")
     logdet[:] = -np.inf

@@ -113,11 +113,14 @@ def finish_rows(L, M, S, walk, inv_sqrt_n, mu0, sigma0, log_s0):
 
 
 @njit(cache=True, nogil=True)
-def gauss1d_samples(gen, n, divisor, L, M):
-    """The papers' loop, literally: draw n points from the fit, refit (mean, ddof var)."""
+def gauss1d_samples(gen, n, divisor, L, M, bias=1.0):
+    """The papers' loop, literally: draw n points from the fit, refit (mean, ddof var).
+
+    With a sampling bias b the points are drawn from N(μ_t, b σ_t²): ``μ + √b σ z``."""
     reps, T1 = L.shape
     buf = np.empty(n)
-    log_div = math.log(divisor)
+    log_div = math.log(divisor) - math.log(bias)
+    sb = math.sqrt(bias)
     for r in range(reps):
         lt = 0.0
         mt = 0.0
@@ -134,7 +137,7 @@ def gauss1d_samples(gen, n, divisor, L, M):
             for i in range(n):
                 d = buf[i] - zbar
                 ss += d * d
-            mt += math.exp(lt) * zbar
+            mt += math.exp(lt) * sb * zbar
             lt += 0.5 * (math.log(ss) - log_div)
             L[r, t] = lt
             M[r, t] = mt
@@ -195,15 +198,16 @@ def _record(C, s, half_logdet, t, r, logdet, trace, cov, want_cov):
 
 
 @njit(cache=True, nogil=True)
-def _start_path(C, M, r, logdet, trace, cov, want_cov):
-    """Path r starts at Σ_0 = I (C = I, log-scale 0, log det 0) and μ_0 = 0; returns (s, ½ log det)."""
+def _start_path(C, C0, s0, hld0, M, r, logdet, trace, cov, want_cov):
+    """Path r starts at Σ_0 = e^{2 s0} C0 C0ᵀ (C0 lower triangular with max|C0| = 1; the identity
+    and s0 = 0 in standardised units), ½ log det Σ_0 = ``hld0``, μ_0 = 0; returns (s, ½ log det)."""
     d = C.shape[0]
-    C[:, :] = 0.0
     for i in range(d):
-        C[i, i] = 1.0
+        for j in range(d):
+            C[i, j] = C0[i, j]
         M[r, 0, i] = 0.0
-    _record(C, 0.0, 0.0, 0, r, logdet, trace, cov, want_cov)
-    return 0.0, 0.0
+    _record(C, s0, hld0, 0, r, logdet, trace, cov, want_cov)
+    return s0, hld0
 
 
 @njit(cache=True, nogil=True)
@@ -231,37 +235,41 @@ def _bartlett_step(gen, n, s, hld, log_div, C, B, tmp, z, M, r, t, inv_sqrt_n, s
 
 
 @njit(cache=True, nogil=True)
-def gaussnd_exact(gen, n, divisor, M, logdet, trace, cov, want_cov):
+def gaussnd_exact(gen, n, divisor, M, logdet, trace, cov, want_cov, bias, C0, s0, hld0):
     """Exact-in-law d-D chain through the Bartlett decomposition of W_d(I, n−1).
 
     ``M``: (reps, T+1, d); ``logdet``, ``trace``: (reps, T+1); ``cov``: (reps, T+1, d, d) or a
-    dummy when ``want_cov`` is false. Standardised units (Σ_0 = I, μ_0 = 0).
+    dummy when ``want_cov`` is false. μ_0 = 0 and Σ_0 = e^{2 s0} C0 C0ᵀ (:func:`_start_path`;
+    standardised units: C0 = I). With a sampling bias b each generation's points come from
+    N(μ_t, b Σ_t): the mean step and the factor are scaled by √b, log det gains d log b.
     """
     reps, T1, d = M.shape
     C = np.zeros((d, d))
     B = np.zeros((d, d))
     tmp = np.zeros((d, d))
     z = np.empty(d)
-    inv_sqrt_n = 1.0 / math.sqrt(n)
-    scale = 1.0 / math.sqrt(divisor)
-    log_div = math.log(divisor)
+    sb = math.sqrt(bias)
+    inv_sqrt_n = 1.0 / math.sqrt(n) * sb
+    scale = 1.0 / math.sqrt(divisor) * sb
+    log_div = math.log(divisor) - math.log(bias)
     bs = np.empty(d)
     cs = np.empty(d)
     for i in range(d):
         bs[i], cs[i] = chisquare_consts(n - 1.0 - i)
     for r in range(reps):
-        s, hld = _start_path(C, M, r, logdet, trace, cov, want_cov)
+        s, hld = _start_path(C, C0, s0, hld0, M, r, logdet, trace, cov, want_cov)
         for t in range(1, T1):
             s, hld = _bartlett_step(gen, n, s, hld, log_div, C, B, tmp, z, M, r, t, inv_sqrt_n, scale, bs, cs)
             _record(C, s, hld, t, r, logdet, trace, cov, want_cov)
 
 
 @njit(cache=True, nogil=True)
-def gaussnd_samples(gen, n, divisor, M, logdet, trace, cov, want_cov):
-    """The papers' d-D loop literally: n points from N(μ, Σ), refit mean and covariance.
+def gaussnd_samples(gen, n, divisor, M, logdet, trace, cov, want_cov, bias, C0, s0, hld0):
+    """The papers' d-D loop literally: n points from N(μ, b Σ), refit mean and covariance.
 
-    Points are drawn as ``μ + C z`` with ``z ~ N(0, I)``; the refit covariance is
-    ``C (S_z/divisor) Cᵀ``, whose Cholesky factor is ``C chol(S_z/divisor)``. Returns
+    Points are drawn as ``μ + √b C z`` with ``z ~ N(0, I)`` (b the sampling bias, 1 by
+    default); the refit covariance is ``b C (S_z/divisor) Cᵀ``, whose Cholesky factor is
+    ``√b C chol(S_z/divisor)``. Σ_0 and μ_0 as in :func:`gaussnd_exact`. Returns
     False (and leaves the rest of the block unwritten) only if a scatter matrix is
     numerically singular, which has probability 0 for n > d.
     """
@@ -272,8 +280,10 @@ def gaussnd_samples(gen, n, divisor, M, logdet, trace, cov, want_cov):
     Z = np.empty((n, d))
     zbar = np.empty(d)
     inv_div = 1.0 / divisor
+    sb = math.sqrt(bias)
+    half_log_b = 0.5 * math.log(bias)
     for r in range(reps):
-        s, hld = _start_path(C, M, r, logdet, trace, cov, want_cov)
+        s, hld = _start_path(C, C0, s0, hld0, M, r, logdet, trace, cov, want_cov)
         for t in range(1, T1):
             for i in range(d):
                 zbar[i] = 0.0
@@ -296,7 +306,7 @@ def gaussnd_samples(gen, n, divisor, M, logdet, trace, cov, want_cov):
                 for j in range(i + 1):
                     S[i, j] *= inv_div
                     S[j, i] = S[i, j]
-            es = math.exp(s)
+            es = math.exp(s) * sb
             for i in range(d):
                 acc = 0.0
                 for k in range(i + 1):
@@ -305,15 +315,15 @@ def gaussnd_samples(gen, n, divisor, M, logdet, trace, cov, want_cov):
             if not cholesky_inplace(S):
                 return False
             for i in range(d):
-                hld += math.log(S[i, i])
-            _tri_mult_inplace(C, S, tmp, 1.0)
+                hld += math.log(S[i, i]) + half_log_b
+            _tri_mult_inplace(C, S, tmp, sb)
             s += _renormalise(C)
             _record(C, s, hld, t, r, logdet, trace, cov, want_cov)
     return True
 
 
 @njit(cache=True, nogil=True)
-def gaussnd_exact_lowrank(gen, n, divisor, C1, M, logdet, trace, cov, want_cov):
+def gaussnd_exact_lowrank(gen, n, divisor, C1, M, logdet, trace, cov, want_cov, bias):
     """Exact-in-law chain from generation 1 on when n ≤ d, in the (n − 1)-dimensional span.
 
     The fit to n points is singular (rank r = n − 1 < d), and every later generation's points
@@ -324,15 +334,17 @@ def gaussnd_exact_lowrank(gen, n, divisor, C1, M, logdet, trace, cov, want_cov):
     t ≥ 1, ``M`` (reps, T+1, r): μ_t − μ_1 in the span's coordinates, ``logdet`` (reps, T+1):
     −inf (Σ_t is singular in d dimensions), ``trace`` (reps, T+1): tr Σ_t, and ``cov``
     (reps, T+1, r, r) if ``want_cov``; column 0 is the front function's.
-    Draws per step as :func:`gaussnd_exact` (z, then the Bartlett factor of W_r(I, n − 1)).
+    Draws per step as :func:`gaussnd_exact` (z, then the Bartlett factor of W_r(I, n − 1)), with
+    the sampling bias b scaling the mean step and the factor by √b.
     """
     reps, T1, r = M.shape
     C = np.zeros((r, r))
     B = np.zeros((r, r))
     tmp = np.zeros((r, r))
     z = np.empty(r)
-    inv_sqrt_n = 1.0 / math.sqrt(n)
-    scale = 1.0 / math.sqrt(divisor)
+    sb = math.sqrt(bias)
+    inv_sqrt_n = 1.0 / math.sqrt(n) * sb
+    scale = 1.0 / math.sqrt(divisor) * sb
     bs = np.empty(r)
     cs = np.empty(r)
     for i in range(r):
@@ -354,14 +366,15 @@ def gaussnd_exact_lowrank(gen, n, divisor, C1, M, logdet, trace, cov, want_cov):
 
 
 @njit(cache=True, nogil=True)
-def gaussnd_samples_lowrank(gen, n, divisor, M, logdet, trace, cov, want_cov):
+def gaussnd_samples_lowrank(gen, n, divisor, M, logdet, trace, cov, want_cov, bias, C0, s0):
     """The papers' d-D loop literally when n ≤ d: n points from N(μ, Σ), refit mean and covariance.
 
     The fitted covariance is singular (rank ≤ n − 1 < d), so it is kept as Σ = e^{2s} F Fᵀ with
     F the d × n matrix of the centred points over √divisor — the refit itself, no decomposition.
     Points are drawn as ``μ + e^{s} F z``, z ~ N(0, I) with one coordinate per column of F
     (d at generation 0, where F = I; n after), ``n×cols`` standard normals row-major.
-    log det Σ_t = −inf for t ≥ 1.
+    log det Σ_t = −inf for t ≥ 1. Generation 0 is Σ_0 = e^{2 s0} C0 C0ᵀ (F = C0 then); with a
+    sampling bias b the points are ``μ + √b e^{s} F z``.
     """
     reps, T1, d = M.shape
     W = max(d, n)
@@ -369,20 +382,30 @@ def gaussnd_samples_lowrank(gen, n, divisor, M, logdet, trace, cov, want_cov):
     Fn = np.zeros((d, n))
     Z = np.empty((n, W))
     zbar = np.empty(W)
-    scale = 1.0 / math.sqrt(divisor)
+    sb = math.sqrt(bias)
+    scale = 1.0 / math.sqrt(divisor) * sb
+    e2s0 = math.exp(2.0 * s0)
     for r in range(reps):
         F[:, :] = 0.0
+        tr0 = 0.0
+        ld0 = 0.0
         for i in range(d):
-            F[i, i] = 1.0
+            for j in range(d):
+                F[i, j] = C0[i, j]
+                tr0 += C0[i, j] * C0[i, j]
+            ld0 += 2.0 * (math.log(C0[i, i]) + s0)
             M[r, 0, i] = 0.0
         cols = d
-        s = 0.0
-        logdet[r, 0] = 0.0
-        trace[r, 0] = float(d)
+        s = s0
+        logdet[r, 0] = ld0
+        trace[r, 0] = tr0 * e2s0
         if want_cov:
             for i in range(d):
                 for j in range(d):
-                    cov[r, 0, i, j] = 1.0 if i == j else 0.0
+                    acc = 0.0
+                    for q in range(d):
+                        acc += C0[i, q] * C0[j, q]
+                    cov[r, 0, i, j] = acc * e2s0
         for t in range(1, T1):
             for q in range(cols):
                 zbar[q] = 0.0
@@ -393,7 +416,7 @@ def gaussnd_samples_lowrank(gen, n, divisor, M, logdet, trace, cov, want_cov):
                     zbar[q] += v
             for q in range(cols):
                 zbar[q] /= n
-            es = math.exp(s)
+            es = math.exp(s) * sb
             for i in range(d):
                 acc = 0.0
                 for q in range(cols):

@@ -16,6 +16,14 @@ Exact kernels draw the synthetic batch's sufficient statistics — ``ȳ ~ N(μ, 
 ``SS_y ~ σ²χ²_{m−1}`` (only when m ≥ 2) — and merge them with the pooled statistics
 (Chan et al.'s pairwise update), at a cost independent of n, m and the pool size. Sample
 kernels draw the m points one by one (standard normals, in order) and refit literally.
+
+Every kernel takes ``sb = √b``, b the sampling bias of Alemohammad et al. (2024): the model's
+points come from N(μ_t, b σ_t²) (``sb = 1``: unbiased sampling).
+
+The fresh-data loop (``fresh_*``, Alemohammad et al.'s third loop) draws n *new* real points
+every generation and pools them with the m synthetic ones (N = n + m points); generation 0 is
+the fit to ``n_init`` real points. Exact: the real batch's x̄ ~ N(0, 1/n) and scatter
+~ χ²_{n−1}, then the synthetic batch's, merged with the between-batch term n m/N (x̄ − ȳ)².
 """
 
 from __future__ import annotations
@@ -33,6 +41,8 @@ __all__ = [
     "accumulate_exact",
     "accumulate_samples",
     "subsample_samples",
+    "fresh_exact",
+    "fresh_samples",
 ]
 
 
@@ -47,7 +57,7 @@ def _batch_stats(gen, m, mu, sd, b, c):
 
 
 @njit(cache=True, nogil=True)
-def replace_exact(gen, m, unbiased, real_mean, real_ss, n, L, M):
+def replace_exact(gen, m, unbiased, real_mean, real_ss, n, L, M, sb=1.0):
     reps, T1 = L.shape
     N = n + m
     divisor = N - 1.0 if unbiased else float(N)
@@ -64,7 +74,7 @@ def replace_exact(gen, m, unbiased, real_mean, real_ss, n, L, M):
                 L[r, t] = lt
                 M[r, t] = mu
                 continue
-            ybar, ssy = _batch_stats(gen, m, mu, math.exp(lt), b, cc)
+            ybar, ssy = _batch_stats(gen, m, mu, math.exp(lt) * sb, b, cc)
             d = ybar - xr
             mu = (n * xr + m * ybar) / N
             ss = ssr + ssy + d * d * (n * m / N)
@@ -74,7 +84,7 @@ def replace_exact(gen, m, unbiased, real_mean, real_ss, n, L, M):
 
 
 @njit(cache=True, nogil=True)
-def replace_samples(gen, m, unbiased, real_x, L, M):
+def replace_samples(gen, m, unbiased, real_x, L, M, sb=1.0):
     reps, T1 = L.shape
     n = real_x.shape[1]
     N = n + m
@@ -88,7 +98,7 @@ def replace_samples(gen, m, unbiased, real_x, L, M):
         L[r, 0] = lt
         M[r, 0] = mu
         for t in range(1, T1):
-            sd = math.exp(lt)
+            sd = math.exp(lt) * sb
             for i in range(m):
                 buf[n + i] = mu + sd * gen.standard_normal()
             mu, lt = _fit(buf, N, divisor)
@@ -111,7 +121,7 @@ def _fit(x, k, divisor):
 
 
 @njit(cache=True, nogil=True)
-def accumulate_exact(gen, m, unbiased, real_mean, real_ss, n, L, M):
+def accumulate_exact(gen, m, unbiased, real_mean, real_ss, n, L, M, sb=1.0):
     reps, T1 = L.shape
     b, cc = chisquare_consts(m - 1.0)
     for r in range(reps):
@@ -123,7 +133,7 @@ def accumulate_exact(gen, m, unbiased, real_mean, real_ss, n, L, M):
         M[r, 0] = pm
         for t in range(1, T1):
             if m > 0:
-                ybar, ssy = _batch_stats(gen, m, pm, math.exp(lt), b, cc)
+                ybar, ssy = _batch_stats(gen, m, pm, math.exp(lt) * sb, b, cc)
                 P2 = P + m
                 d = ybar - pm
                 pm = pm + d * (m / P2)
@@ -135,7 +145,7 @@ def accumulate_exact(gen, m, unbiased, real_mean, real_ss, n, L, M):
 
 
 @njit(cache=True, nogil=True)
-def accumulate_samples(gen, m, unbiased, real_x, L, M):
+def accumulate_samples(gen, m, unbiased, real_x, L, M, sb=1.0):
     """Literal accumulate loop: every new point joins the pool; the fit is the pool's
     mean and variance, kept by Welford's one-point updates (O(m) per generation, not a
     rescan of the whole pool, with the same result up to rounding)."""
@@ -155,7 +165,7 @@ def accumulate_samples(gen, m, unbiased, real_x, L, M):
         M[r, 0] = pm
         for t in range(1, T1):
             mu = pm
-            sd = math.exp(lt)
+            sd = math.exp(lt) * sb
             for i in range(m):
                 x = mu + sd * gen.standard_normal()
                 P += 1.0
@@ -168,7 +178,7 @@ def accumulate_samples(gen, m, unbiased, real_x, L, M):
 
 
 @njit(cache=True, nogil=True)
-def subsample_samples(gen, m, k, unbiased, real_x, L, M):
+def subsample_samples(gen, m, k, unbiased, real_x, L, M, sb=1.0):
     """Accumulate the pool, fit on a uniform subsample of k of its points (2 ≤ k ≤ n + m).
 
     Generation 0 is the fit to all n real points. Subsampling without replacement by a
@@ -189,7 +199,7 @@ def subsample_samples(gen, m, k, unbiased, real_x, L, M):
         L[r, 0] = lt
         M[r, 0] = mu
         for t in range(1, T1):
-            sd = math.exp(lt)
+            sd = math.exp(lt) * sb
             for i in range(m):
                 pool[P + i] = mu + sd * gen.standard_normal()
             P += m
@@ -200,5 +210,65 @@ def subsample_samples(gen, m, k, unbiased, real_x, L, M):
                 pool[j] = tmp
                 sub[i] = pool[i]
             mu, lt = _fit(sub, k, divisor)
+            L[r, t] = lt
+            M[r, t] = mu
+
+
+@njit(cache=True, nogil=True)
+def fresh_exact(gen, n, m, unbiased, sb, init_mean, init_ss, n_init, L, M):
+    """Exact-in-law fresh-data loop (standardised real law N(0, 1)).
+
+    Per generation, in this order: the real batch's ``z`` (x̄_r = z/√n) and ``χ²_{n−1}`` (when
+    n ≥ 2), then the synthetic batch's ``ȳ`` and ``χ²_{m−1}`` (:func:`_batch_stats`)."""
+    reps, T1 = L.shape
+    N = n + m
+    divisor = N - 1.0 if unbiased else float(N)
+    br, cr = chisquare_consts(n - 1.0)
+    b, cc = chisquare_consts(m - 1.0)
+    between = n * m / N
+    for r in range(reps):
+        mu = init_mean[r]
+        lt = 0.5 * math.log(init_ss[r] / (n_init - 1.0 if unbiased else float(n_init)))
+        L[r, 0] = lt
+        M[r, 0] = mu
+        for t in range(1, T1):
+            xr = gen.standard_normal() / math.sqrt(n)
+            ssr = chisquare(gen, n - 1.0, br, cr) if n >= 2 else 0.0
+            if m > 0:
+                ybar, ssy = _batch_stats(gen, m, mu, math.exp(lt) * sb, b, cc)
+                dd = xr - ybar
+                mu = (n * xr + m * ybar) / N
+                ss = ssr + ssy + dd * dd * between
+            else:
+                mu = xr
+                ss = ssr
+            lt = 0.5 * math.log(ss / divisor)
+            L[r, t] = lt
+            M[r, t] = mu
+
+
+@njit(cache=True, nogil=True)
+def fresh_samples(gen, n, m, unbiased, sb, init_x, L, M):
+    """The literal fresh-data loop: n new real points (standard normals), then m points
+    ``μ + √b σ z`` of the current fit, refit on the N = n + m points."""
+    reps, T1 = L.shape
+    n_init = init_x.shape[1]
+    N = n + m
+    buf = np.empty(max(N, n_init))
+    divisor = N - 1.0 if unbiased else float(N)
+    ddof0 = n_init - 1.0 if unbiased else float(n_init)
+    for r in range(reps):
+        for i in range(n_init):
+            buf[i] = init_x[r, i]
+        mu, lt = _fit(buf, n_init, ddof0)
+        L[r, 0] = lt
+        M[r, 0] = mu
+        for t in range(1, T1):
+            for i in range(n):
+                buf[i] = gen.standard_normal()
+            sd = math.exp(lt) * sb
+            for i in range(m):
+                buf[n + i] = mu + sd * gen.standard_normal()
+            mu, lt = _fit(buf, N, divisor)
             L[r, t] = lt
             M[r, t] = mu

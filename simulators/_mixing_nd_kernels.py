@@ -31,7 +31,7 @@ from numba import njit
 from ._common import cholesky_inplace
 from ._variates import chisquare, chisquare_consts
 
-__all__ = ["mixnd_exact", "mixnd_samples"]
+__all__ = ["mixnd_exact", "mixnd_samples", "mixnd_fresh_exact", "mixnd_fresh_samples"]
 
 
 @njit(cache=True, nogil=True)
@@ -164,8 +164,9 @@ def _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs):
 
 
 @njit(cache=True, nogil=True)
-def mixnd_exact(gen, m, unbiased, accumulate, real_mean, real_scatter, n, M, logdet, trace, cov, want_cov):
-    """Exact-in-law d-D replace (``accumulate=False``) or accumulate chain."""
+def mixnd_exact(gen, m, unbiased, accumulate, real_mean, real_scatter, n, M, logdet, trace, cov, want_cov, sb=1.0):
+    """Exact-in-law d-D replace (``accumulate=False``) or accumulate chain; synthetic points from
+    N(μ_t, b Σ_t), ``sb = √b`` (b the sampling bias, 1: unbiased)."""
     reps, T1, d = M.shape
     C = np.zeros((d, d))
     B = np.zeros((d, d))
@@ -181,7 +182,8 @@ def mixnd_exact(gen, m, unbiased, accumulate, real_mean, real_scatter, n, M, log
     cs = np.empty(d)
     for i in range(d):
         bs[i], cs[i] = chisquare_consts(m - 1.0 - i)
-    inv_sqrt_m = 1.0 / math.sqrt(m) if m > 0 else 0.0
+    inv_sqrt_m = (1.0 / math.sqrt(m) if m > 0 else 0.0) * sb
+    bias = sb * sb
     for r in range(reps):
         P = float(n)
         for i in range(d):
@@ -202,6 +204,10 @@ def mixnd_exact(gen, m, unbiased, accumulate, real_mean, real_scatter, n, M, log
                         acc += C[i, q] * g[q]
                     delta[i] = mu[i] + acc * inv_sqrt_m - pm[i]
                 _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs)
+                if sb != 1.0:
+                    for i in range(d):
+                        for j in range(d):
+                            Sy[i, j] *= bias
                 P2 = P + m
                 w = P * m / P2
                 if accumulate:
@@ -248,8 +254,8 @@ def _fit_rows(X, k, div, mu, S, C, rank, dg, used):
 
 
 @njit(cache=True, nogil=True)
-def _draw_points(gen, mu, C, X, start, count, g, rank):
-    """Rows X[start:start+count] ← μ + C g, g ~ N(0, I) (d normals per row, in order); for a
+def _draw_points(gen, mu, C, X, start, count, g, rank, sb=1.0):
+    """Rows X[start:start+count] ← μ + √b C g, g ~ N(0, I) (d normals per row, in order); for a
     singular fit (rank < d) ``rank`` normals per row and the factor's ``rank`` columns."""
     d = C.shape[0]
     if rank < d:
@@ -260,7 +266,7 @@ def _draw_points(gen, mu, C, X, start, count, g, rank):
                 acc = 0.0
                 for q in range(rank):
                     acc += C[i, q] * g[q]
-                X[a, i] = mu[i] + acc
+                X[a, i] = mu[i] + sb * acc
         return
     for a in range(start, start + count):
         for i in range(d):
@@ -269,11 +275,11 @@ def _draw_points(gen, mu, C, X, start, count, g, rank):
             acc = 0.0
             for q in range(i + 1):
                 acc += C[i, q] * g[q]
-            X[a, i] = mu[i] + acc
+            X[a, i] = mu[i] + sb * acc
 
 
 @njit(cache=True, nogil=True)
-def mixnd_samples(gen, m, k, unbiased, workflow, real_x, M, logdet, trace, cov, want_cov):
+def mixnd_samples(gen, m, k, unbiased, workflow, real_x, M, logdet, trace, cov, want_cov, sb=1.0):
     """The literal d-D loops: ``workflow`` 0 = replace, 1 = accumulate, 2 = accumulate-subsample.
 
     Replace refits on real ∪ the m new points; accumulate keeps every point (pool mean and
@@ -282,7 +288,8 @@ def mixnd_samples(gen, m, k, unbiased, workflow, real_x, M, logdet, trace, cov, 
 
     Every point stays in the affine span of the n real points (rank min(n − 1, d)); a fit on
     k points has rank min(k − 1, n − 1, d). Below d the fit is factored with that rank
-    (:func:`_psd_factor`) and recorded with log det = −inf.
+    (:func:`_psd_factor`) and recorded with log det = −inf. Synthetic points come from
+    N(μ_t, b Σ_t), ``sb = √b``.
     """
     reps, T1, d = M.shape
     n = real_x.shape[1]
@@ -292,6 +299,8 @@ def mixnd_samples(gen, m, k, unbiased, workflow, real_x, M, logdet, trace, cov, 
     rank_fit = min(k - 1, rank_real) if workflow == 2 else rank_real
     pool = np.empty((n + m * (T1 - 1) if workflow != 0 else k, d))
     sub = np.empty((k, d))
+    perm = np.empty(pool.shape[0], dtype=np.int64)
+    Z = np.empty((m, d))
     C = np.zeros((d, d))
     S = np.zeros((d, d))
     pS = np.zeros((d, d))
@@ -314,15 +323,17 @@ def mixnd_samples(gen, m, k, unbiased, workflow, real_x, M, logdet, trace, cov, 
                 for j in range(d):
                     pS[i, j] = S[i, j]
         rank = rank_real
+        for a in range(perm.shape[0]):
+            perm[a] = a
         _record_any(C, rank, r, 0, mu, M, logdet, trace, cov, want_cov)
         P = n
         for t in range(1, T1):
             if workflow == 0:
-                _draw_points(gen, mu, C, pool, n, m, g, rank)
+                _draw_points(gen, mu, C, pool, n, m, g, rank, sb)
                 ok = _fit_rows(pool, k, k - 1.0 if unbiased else float(k), mu, S, C, rank_real, dg, used)
             elif workflow == 1:
                 for a in range(m):
-                    _draw_points(gen, mu, C, xrow, 0, 1, g, rank)
+                    _draw_points(gen, mu, C, xrow, 0, 1, g, rank, sb)
                     for i in range(d):
                         x[i] = xrow[0, i]
                     P += 1
@@ -338,8 +349,8 @@ def mixnd_samples(gen, m, k, unbiased, workflow, real_x, M, logdet, trace, cov, 
                     ok = _psd_factor(pS, P - 1.0 if unbiased else float(P), rank_real, C, dg, used)
                 else:
                     ok = _factor(pS, P - 1.0 if unbiased else float(P), C)
-            else:
-                _draw_points(gen, mu, C, pool, P, m, g, rank)
+            elif rank < d or rank_fit < d:
+                _draw_points(gen, mu, C, pool, P, m, g, rank, sb)
                 P += m
                 for a in range(k):
                     j = a + gen.integers(0, P - a)
@@ -350,10 +361,54 @@ def mixnd_samples(gen, m, k, unbiased, workflow, real_x, M, logdet, trace, cov, 
                         sub[a, i] = pool[a, i]
                 ok = _fit_rows(sub, k, k - 1.0 if unbiased else float(k), mu, S, C, rank_fit, dg, used)
                 rank = rank_fit
+            else:
+                ok = _subsample_step_blas(gen, m, k, unbiased, mu, C, S, pool, perm, P, Z, sub, sb)
+                P += m
+
             if not ok:
                 return False
             _record_any(C, rank, r, t, mu, M, logdet, trace, cov, want_cov)
     return True
+
+
+@njit(cache=True, nogil=True)
+def _subsample_step_blas(gen, m, k, unbiased, mu, C, S, pool, perm, P, Z, sub, sb):
+    """One full-rank accumulate-subsample generation with BLAS products (d large, k·d² work).
+
+    Draws the m new pool rows μ + √b C g as Z Cᵀ (d normals per row, in row order, as
+    :func:`_draw_points`), picks the subsample by a partial Fisher–Yates over the row indices
+    ``perm`` (the same draws as swapping rows, without moving them), and refits: mean, then
+    the scatter of the centred rows as one product. C ← chol(S/div); False if not positive."""
+    d = C.shape[0]
+    for a in range(m):
+        for i in range(d):
+            Z[a, i] = gen.standard_normal()
+    if m > 0:
+        X = np.dot(Z, C.T)
+        for a in range(m):
+            for i in range(d):
+                pool[P + a, i] = mu[i] + sb * X[a, i]
+    P2 = P + m
+    for a in range(k):
+        j = a + gen.integers(0, P2 - a)
+        tmp = perm[a]
+        perm[a] = perm[j]
+        perm[j] = tmp
+    for i in range(d):
+        mu[i] = 0.0
+    for a in range(k):
+        row = perm[a]
+        for i in range(d):
+            v = pool[row, i]
+            sub[a, i] = v
+            mu[i] += v
+    for i in range(d):
+        mu[i] /= k
+    for a in range(k):
+        for i in range(d):
+            sub[a, i] -= mu[i]
+    S[:, :] = np.dot(sub.T, sub)
+    return _factor(S, k - 1.0 if unbiased else float(k), C)
 
 
 @njit(cache=True, nogil=True)
@@ -362,3 +417,111 @@ def _record_any(C, rank, r, t, mu, M, logdet, trace, cov, want_cov):
         _record_lowrank(C, rank, r, t, mu, M, logdet, trace, cov, want_cov)
     else:
         _record(C, r, t, mu, M, logdet, trace, cov, want_cov)
+
+
+@njit(cache=True, nogil=True)
+def mixnd_fresh_exact(gen, n, m, unbiased, sb, A, init_mean, init_scatter, n_init, M, logdet, trace, cov, want_cov):
+    """Exact-in-law d-D fresh-data loop: n new real points from N(0, A Aᵀ) and m synthetic from
+    N(μ_t, b Σ_t) per generation, pooled fit (N = n + m > d points).
+
+    Generation 0 is the fit to the ``n_init`` real points (``init_mean``, ``init_scatter``).
+    Draws per generation, in order: the real batch's z (x̄_r = A z/√n) and its scatter
+    ~ W_d(A Aᵀ, n − 1); the synthetic batch's z (ȳ = μ + √b C z/√m) and scatter
+    ~ b W_d(C Cᵀ, m − 1) (:func:`_batch_scatter` for both). Pooled: mean (n x̄_r + m ȳ)/N and
+    scatter S_r + S_y + (n m/N)(x̄_r − ȳ)(x̄_r − ȳ)ᵀ."""
+    reps, T1, d = M.shape
+    N = n + m
+    div = N - 1.0 if unbiased else float(N)
+    bias = sb * sb
+    between = n * m / N
+    C = np.zeros((d, d))
+    B = np.zeros((d, d))
+    CB = np.zeros((d, d))
+    Sr = np.zeros((d, d))
+    Sy = np.zeros((d, d))
+    S = np.zeros((d, d))
+    g = np.empty(d)
+    mu = np.empty(d)
+    xr = np.empty(d)
+    dl = np.empty(d)
+    bs = np.empty(d)
+    cs = np.empty(d)
+    br = np.empty(d)
+    cr = np.empty(d)
+    for i in range(d):
+        bs[i], cs[i] = chisquare_consts(m - 1.0 - i)
+        br[i], cr[i] = chisquare_consts(n - 1.0 - i)
+    inv_sqrt_n = 1.0 / math.sqrt(n)
+    inv_sqrt_m = (1.0 / math.sqrt(m) if m > 0 else 0.0) * sb
+    for r in range(reps):
+        for i in range(d):
+            mu[i] = init_mean[r, i]
+            for j in range(d):
+                S[i, j] = init_scatter[r, i, j]
+        if not _factor(S, n_init - 1.0 if unbiased else float(n_init), C):
+            return False
+        _record(C, r, 0, mu, M, logdet, trace, cov, want_cov)
+        for t in range(1, T1):
+            for i in range(d):
+                g[i] = gen.standard_normal()
+            for i in range(d):
+                acc = 0.0
+                for q in range(i + 1):
+                    acc += A[i, q] * g[q]
+                xr[i] = acc * inv_sqrt_n
+            _batch_scatter(gen, n, A, B, CB, g, Sr, br, cr)
+            if m > 0:
+                for i in range(d):
+                    g[i] = gen.standard_normal()
+                for i in range(d):  # x̄_r − ȳ, with ȳ = μ + √b C z/√m
+                    acc = 0.0
+                    for q in range(i + 1):
+                        acc += C[i, q] * g[q]
+                    dl[i] = xr[i] - mu[i] - acc * inv_sqrt_m
+                _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs)
+                for i in range(d):
+                    mu[i] = xr[i] - dl[i] * (m / N)
+                for i in range(d):
+                    for j in range(d):
+                        S[i, j] = Sr[i, j] + bias * Sy[i, j] + between * dl[i] * dl[j]
+            else:
+                for i in range(d):
+                    mu[i] = xr[i]
+                    for j in range(d):
+                        S[i, j] = Sr[i, j]
+            if not _factor(S, div, C):
+                return False
+            _record(C, r, t, mu, M, logdet, trace, cov, want_cov)
+    return True
+
+
+@njit(cache=True, nogil=True)
+def mixnd_fresh_samples(gen, n, m, unbiased, sb, A, init_x, M, logdet, trace, cov, want_cov):
+    """The literal d-D fresh-data loop: n new real points A g (d normals each, row by row), then
+    m points μ + √b C g of the current fit; refit on the N = n + m > d points."""
+    reps, T1, d = M.shape
+    n_init = init_x.shape[1]
+    N = n + m
+    X = np.empty((max(N, n_init), d))
+    C = np.zeros((d, d))
+    S = np.zeros((d, d))
+    mu = np.empty(d)
+    zero = np.zeros(d)
+    g = np.empty(d)
+    dg = np.empty(d)
+    used = np.zeros(d, dtype=np.bool_)
+    div = N - 1.0 if unbiased else float(N)
+    for r in range(reps):
+        for a in range(n_init):
+            for i in range(d):
+                X[a, i] = init_x[r, a, i]
+        if not _fit_rows(X, n_init, n_init - 1.0 if unbiased else float(n_init), mu, S, C, d, dg, used):
+            return False
+        _record(C, r, 0, mu, M, logdet, trace, cov, want_cov)
+        for t in range(1, T1):
+            _draw_points(gen, zero, A, X, 0, n, g, d)
+            _draw_points(gen, mu, C, X, n, m, g, d, sb)
+            if not _fit_rows(X, N, div, mu, S, C, d, dg, used):
+                return False
+            _record(C, r, t, mu, M, logdet, trace, cov, want_cov)
+    return True
