@@ -33,6 +33,7 @@ __all__ = [
     "get_claim", "list_claims", "register_claim", "run_claim",
     "cache_dir", "cached_table", "VerifyReport", "verify",
     "sweep", "estimate_rate",
+    "fresh_limit_distance", "effective_sample_size", "admissibility_threshold", "FreshDistance", "Threshold",
     "sliced_wasserstein", "mmd", "mode_coverage", "kl_grid",
     "FAMILY_LEVEL", "ks_critical", "mean_se", "proportion_se", "variance_se", "z_bonferroni",
 ]
@@ -40,7 +41,9 @@ __all__ = [
 # Loaded on first use (PEP 562): name -> module that defines it.
 _LAZY = {"list_claims": "claims", "get_claim": "claims", "run_claim": "claims",
          "verify": "_verify", "VerifyReport": "_verify",
-         "sweep": "_sweep", "estimate_rate": "_rates"}
+         "sweep": "_sweep", "estimate_rate": "_rates",
+         "fresh_limit_distance": "_mad", "effective_sample_size": "_mad", "admissibility_threshold": "_mad",
+         "FreshDistance": "_mad", "Threshold": "_mad"}
 
 
 def __getattr__(name):

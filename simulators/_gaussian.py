@@ -218,7 +218,7 @@ def simulate_gaussian(
         ∪ the m new points (``fresh``, Alemohammad et al. 2024's fresh-data loop: ``n`` is
         :math:`n_r`, ``lam`` is :math:`n_s/n_r`; generation 0 is the fit to ``n_init`` real
         points; real data Gaussian, ``truth=None``; with ``dim > 1`` it needs
-        :math:`n + m > d` and :math:`n_\mathrm{init} > d`), or on a uniform subsample, without
+        :math:`n + m > d`; with :math:`n_\mathrm{init} \le d` generation 0 is singular), or on a uniform subsample, without
         replacement, of ``subsample`` points of that pool (``accumulate-subsample``, Kazdan et
         al. 2025; ``method="samples"`` only, since a subsample's statistics are not functions
         of the batches' sufficient statistics). Generation 0 is always the fit to all n real
@@ -510,9 +510,9 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
                              f">= 2; got n={n}, lam={lam} (m={m})")
         if n_init < 2:
             raise ValueError(f"n_init must be an integer >= 2 (the generation-0 fit); got {n_init} (default n = {n})")
-        if dim > 1 and (n + m <= dim or n_init <= dim):
-            raise ValueError(f"workflow='fresh' with dim={dim} needs n + m > dim and n_init > dim (a non-singular "
-                             f"pooled fit); got n + m = {n + m}, n_init = {n_init}")
+        if dim > 1 and n + m <= dim:
+            raise ValueError(f"workflow='fresh' with dim={dim} needs n + m > dim (a non-singular pooled fit); got "
+                             f"n + m = {n + m}")
     k = None
     if workflow == "accumulate-subsample":
         k = n if subsample is None else subsample
@@ -654,11 +654,14 @@ def _simulate_mixed_nd(n, m, generations, reps, dim, mu0, sigma0, estimator, met
             # the scatter ~ W_d(I, n − 1) by Bartlett's decomposition A Aᵀ (A lower triangular,
             # A_ii² ~ χ²_{n−1−i}, A_ij ~ N(0, 1) below the diagonal); then mapped by chol Σ_0
             xm = g.standard_normal((rows, dim)) / math.sqrt(n_real)
-            Bt = np.zeros((rows, dim, dim))
-            idx = np.arange(dim)
-            Bt[:, idx, idx] = np.sqrt(g.chisquare(n_real - 1 - idx, (rows, dim)))
-            lo = np.tril_indices(dim, -1)
-            Bt[:, lo[0], lo[1]] = g.standard_normal((rows, lo[0].size))
+            if n_real <= dim:  # fresh, generation 0 singular: the scatter G Gᵀ of rank n_init − 1
+                Bt = g.standard_normal((rows, dim, n_real - 1))
+            else:
+                Bt = np.zeros((rows, dim, dim))
+                idx = np.arange(dim)
+                Bt[:, idx, idx] = np.sqrt(g.chisquare(n_real - 1 - idx, (rows, dim)))
+                lo = np.tril_indices(dim, -1)
+                Bt[:, lo[0], lo[1]] = g.standard_normal((rows, lo[0].size))
             if chol0 is not None:
                 xm = xm @ chol0.T
                 Bt = chol0 @ Bt

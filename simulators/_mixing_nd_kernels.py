@@ -164,6 +164,47 @@ def _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs):
 
 
 @njit(cache=True, nogil=True)
+def _batch_scatter_general(gen, m, C, B, CB, g, Sy, bs, cs):
+    """:func:`_batch_scatter` for a general (not lower-triangular) factor C: S_y ~ W_d(C Cᵀ, m − 1),
+    the same draws, full products."""
+    d = C.shape[0]
+    Sy[:, :] = 0.0
+    k = m - 1
+    if k >= d:
+        for i in range(d):
+            for j in range(i):
+                B[i, j] = gen.standard_normal()
+            B[i, i] = math.sqrt(chisquare(gen, k - i * 1.0, bs[i], cs[i]))
+            for j in range(i + 1, d):
+                B[i, j] = 0.0
+        for i in range(d):
+            for j in range(d):
+                acc = 0.0
+                for q in range(j, d):
+                    acc += C[i, q] * B[q, j]
+                CB[i, j] = acc
+        for i in range(d):
+            for j in range(i + 1):
+                acc = 0.0
+                for q in range(d):
+                    acc += CB[i, q] * CB[j, q]
+                Sy[i, j] = acc
+                Sy[j, i] = acc
+    else:
+        for _ in range(k):
+            for i in range(d):
+                g[i] = gen.standard_normal()
+            for i in range(d):
+                acc = 0.0
+                for q in range(d):
+                    acc += C[i, q] * g[q]
+                CB[i, 0] = acc
+            for i in range(d):
+                for j in range(d):
+                    Sy[i, j] += CB[i, 0] * CB[j, 0]
+
+
+@njit(cache=True, nogil=True)
 def mixnd_exact(gen, m, unbiased, accumulate, real_mean, real_scatter, n, M, logdet, trace, cov, want_cov, sb=1.0):
     """Exact-in-law d-D replace (``accumulate=False``) or accumulate chain; synthetic points from
     N(μ_t, b Σ_t), ``sb = √b`` (b the sampling bias, 1: unbiased)."""
@@ -428,8 +469,15 @@ def mixnd_fresh_exact(gen, n, m, unbiased, sb, A, init_mean, init_scatter, n_ini
     Draws per generation, in order: the real batch's z (x̄_r = A z/√n) and its scatter
     ~ W_d(A Aᵀ, n − 1); the synthetic batch's z (ȳ = μ + √b C z/√m) and scatter
     ~ b W_d(C Cᵀ, m − 1) (:func:`_batch_scatter` for both). Pooled: mean (n x̄_r + m ȳ)/N and
-    scatter S_r + S_y + (n m/N)(x̄_r − ȳ)(x̄_r − ȳ)ᵀ."""
+    scatter S_r + S_y + (n m/N)(x̄_r − ȳ)(x̄_r − ȳ)ᵀ.
+
+    With ``n_init ≤ d`` generation 0 is singular (rank n_init − 1, log det −inf): it is factored
+    by :func:`_psd_factor` (a general d × d factor with zero columns past the rank), and the
+    synthetic batch of generation 1 is drawn through full, not triangular, products with it."""
     reps, T1, d = M.shape
+    rank0 = min(n_init - 1, d)
+    dg = np.empty(d)
+    used = np.zeros(d, dtype=np.bool_)
     N = n + m
     div = N - 1.0 if unbiased else float(N)
     bias = sb * sb
@@ -458,10 +506,17 @@ def mixnd_fresh_exact(gen, n, m, unbiased, sb, A, init_mean, init_scatter, n_ini
             mu[i] = init_mean[r, i]
             for j in range(d):
                 S[i, j] = init_scatter[r, i, j]
-        if not _factor(S, n_init - 1.0 if unbiased else float(n_init), C):
-            return False
-        _record(C, r, 0, mu, M, logdet, trace, cov, want_cov)
+        div0 = n_init - 1.0 if unbiased else float(n_init)
+        if rank0 < d:
+            if not _psd_factor(S, div0, rank0, C, dg, used):
+                return False
+            _record_lowrank(C, rank0, r, 0, mu, M, logdet, trace, cov, want_cov)
+        else:
+            if not _factor(S, div0, C):
+                return False
+            _record(C, r, 0, mu, M, logdet, trace, cov, want_cov)
         for t in range(1, T1):
+            general = t == 1 and rank0 < d
             for i in range(d):
                 g[i] = gen.standard_normal()
             for i in range(d):
@@ -475,10 +530,13 @@ def mixnd_fresh_exact(gen, n, m, unbiased, sb, A, init_mean, init_scatter, n_ini
                     g[i] = gen.standard_normal()
                 for i in range(d):  # x̄_r − ȳ, with ȳ = μ + √b C z/√m
                     acc = 0.0
-                    for q in range(i + 1):
+                    for q in range(d if general else i + 1):
                         acc += C[i, q] * g[q]
                     dl[i] = xr[i] - mu[i] - acc * inv_sqrt_m
-                _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs)
+                if general:
+                    _batch_scatter_general(gen, m, C, B, CB, g, Sy, bs, cs)
+                else:
+                    _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs)
                 for i in range(d):
                     mu[i] = xr[i] - dl[i] * (m / N)
                 for i in range(d):
@@ -511,16 +569,17 @@ def mixnd_fresh_samples(gen, n, m, unbiased, sb, A, init_x, M, logdet, trace, co
     dg = np.empty(d)
     used = np.zeros(d, dtype=np.bool_)
     div = N - 1.0 if unbiased else float(N)
+    rank0 = min(n_init - 1, d)
     for r in range(reps):
         for a in range(n_init):
             for i in range(d):
                 X[a, i] = init_x[r, a, i]
-        if not _fit_rows(X, n_init, n_init - 1.0 if unbiased else float(n_init), mu, S, C, d, dg, used):
+        if not _fit_rows(X, n_init, n_init - 1.0 if unbiased else float(n_init), mu, S, C, rank0, dg, used):
             return False
-        _record(C, r, 0, mu, M, logdet, trace, cov, want_cov)
+        _record_any(C, rank0, r, 0, mu, M, logdet, trace, cov, want_cov)
         for t in range(1, T1):
             _draw_points(gen, zero, A, X, 0, n, g, d)
-            _draw_points(gen, mu, C, X, n, m, g, d, sb)
+            _draw_points(gen, mu, C, X, n, m, g, rank0 if t == 1 else d, sb)
             if not _fit_rows(X, N, div, mu, S, C, d, dg, used):
                 return False
             _record(C, r, t, mu, M, logdet, trace, cov, want_cov)

@@ -301,6 +301,13 @@ def build_cases() -> list[Case]:
 
     # ---- theory: the peers' protocols (Kazdan et al.; Suresh et al.)
     add("theory.expected_accumulate_subsample", 10, 100, subsample=10, d=3, lam=1.0, estimator="mle", sigma2=1.0)
+    add("theory.biased_cov_factor", 20, 15, bias=0.8, estimator="unbiased")
+    add("theory.biased_mean_cov_factor", 20, 15, bias=0.8, estimator="unbiased")
+    add("theory.expected_biased_sigma", 20, 15, bias=0.8, sigma0=2.0, estimator="unbiased")
+    add("theory.fresh_moments", 5, 6, lam=1.7, bias=0.7, n_init=3, estimator="unbiased")
+    add("theory.fresh_limit", 5, lam=1.7, bias=0.7, estimator="unbiased")
+    add("theory.real_fit_w2", 10.5, sigma0=2.0, estimator="unbiased")
+    add("theory.w2_equivalent_sample_size", 0.1, sigma0=2.0, estimator="unbiased")
     add("theory.expected_accumulate_subsample", 10, [0, 5, 100], subsample=20, _label="array",
         _kinds={"t": "int_array"}, _no_fuzz=("n", "subsample"))
     add("theory.expected_det_ratio", 10, 3, 1, lam=None, workflow="replace", estimator="mle")
@@ -397,6 +404,10 @@ def build_cases() -> list[Case]:
         rng=0, workers=1, _label="finite_n", _kinds=PR, _no_fuzz=("workers",))
     add("simulators.simulate_curation", p4, r4, 3, 3, n=50, reps=2, method="luce", record="last", rng=0,
         workers=1, _label="luce", _kinds=PR, _no_fuzz=("p0", "reward", "workers"))
+    add("simulators.simulate_gaussian", 5, 3, reps=2, lam=1.7, workflow="fresh", bias=0.7, n_init=3, rng=0,
+        _label="fresh")
+    add("simulators.simulate_gaussian", 6, 3, reps=2, dim=2, sigma0=np.array([[2.0, 0.5], [0.5, 1.0]]), bias=0.8,
+        rng=0, _label="cov0")
     add("simulators.simulate_gaussian", 10, 4, reps=2, lam=1.0, workflow="accumulate-subsample", subsample=10,
         method="samples", rng=0, workers=1, _label="subsample", _no_fuzz=("reps", "workers", "rng", "generations"))
     add("simulators.simulate_gaussian", 4, 3, reps=2, dim=6, lam=1.0, workflow="accumulate", return_cov=True, rng=0,
@@ -420,6 +431,11 @@ def build_cases() -> list[Case]:
         workers=1, _label="subsample", _no_fuzz=("reps", "workers", "T", "d", "iterations"))
 
     # ---- analysis
+    add("analysis.fresh_limit_distance", 10, 2.55, 0.8, n_init=20, dim=1, sigma0=1.0, estimator="unbiased", reps=8,
+        window=5, rng=0, workers=1)
+    add("analysis.effective_sample_size", 50, 1.0, 0.9, estimator="unbiased", reps=8, z=2.0, rng=0, workers=1)
+    add("analysis.admissibility_threshold", 50, 0.8, ns=np.array([5, 50, 500]), estimator="unbiased", reps=8, z=2.0,
+        rng=0, workers=1, progress=False, _nonfinite=(".threshold", ".lo", ".hi"))  # inf: no crossing (documented)
     add("analysis.get_claim", "curation.lemma22_gain", _aliases={"claim_id": ("claim",)}, _fn=lambda claim_id: resolve("analysis.get_claim")(claim_id).id)
     add("analysis.list_claims", "curation", backend="numpy",
         _fn=lambda *a, **k: [c.id for c in resolve("analysis.list_claims")(*a, **k)])

@@ -31,7 +31,7 @@ _MODULES = (
     "_mixing", "_accumulate", "_regression",
     "_curation_operator", "_curation_bounds", "_continuous", "_distances",
     "_mixture", "_targets", "_rewards", "_laws", "_stability_families", "_stability_operator", "_stability_jacobian",
-    "_stability_bounds", "_stability_boundary", "_survival", "_peers_mixture", "_discrete_workflows",
+    "_stability_bounds", "_stability_boundary", "_survival", "_peers_mixture", "_discrete_workflows", "_mad",
 )
 
 

@@ -26,7 +26,7 @@ __all__ = ["AREAS", "BACKENDS", "BACKEND_AREAS", "list_claims", "get_claim", "ru
 
 #: The area modules, in report order: collapse, then real data, population stability, curation on
 #: finite spaces, curation on densities.
-AREAS = ("gaussian", "mixing", "stability", "curation", "continuous", "peers")
+AREAS = ("gaussian", "mixing", "stability", "curation", "continuous", "peers", "mad")
 
 #: Backends of ``selfconsume verify``: the toolkit's simulators, and the torch adapter.
 BACKENDS = ("numpy", "torch")
