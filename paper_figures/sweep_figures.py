@@ -13,7 +13,7 @@ in the one style of :mod:`._registry`: theory solid lines, simulation open marke
   are geometric), the fitted rate (:func:`selfconsume.analysis.estimate_rate`) over the theory
   rate with its confidence interval, against 1 (:func:`rate_summary`);
 * cell ``fixation`` — the mean fixation time of neutral resampling against n, colour the
-  number of categories K, with its exact expectation (:func:`expected_fixation_time`).
+  number of categories K, with its exact expectation (:func:`selfconsume.theory.expected_fixation_time`).
 
 Other cells (``curation``, a user's callable) get no figure: :func:`draw_sweep_figures`
 returns an empty list.
@@ -29,10 +29,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from selfconsume.theory import expected_fixation_time
+
 from ._registry import (PAGE_WIDTH, FINGERPRINT_KEY, FigureSpec, _md, categorical, fingerprint, panel_letters,
                         ref_line, sequential, set_style, sim_handle, sim_points, theory_line, value_legend)
 
-__all__ = ["draw_sweep_figures", "rate_summary", "rates_markdown", "expected_fixation_time", "GAUSSIAN_OUTPUTS"]
+__all__ = ["draw_sweep_figures", "rate_summary", "rates_markdown", "GAUSSIAN_OUTPUTS"]
 
 #: The output columns of the ``gaussian`` cell; every other column of its table is a parameter.
 GAUSSIAN_OUTPUTS = ("rep", "generation", "iteration", "tr_ratio", "det_ratio", "mean_sq_error")
@@ -418,41 +420,6 @@ _RATES_CAPTION = (
 
 
 # ------------------------------------------------------------------------------ fixation
-def expected_fixation_time(categories: int, n: int) -> float:
-    r"""Exact mean fixation time of neutral resampling from the uniform law on K categories.
-
-    The ``fixation`` cell's chain: generation 0 is the uniform law on K symbols, generation
-    t ≥ 1 draws n points from the empirical law of generation t − 1, and T is the first
-    generation with a single symbol. One symbol's count is the Wright–Fisher chain
-    :math:`c_{t+1}\mid c_t\sim\mathrm{Bin}(n, c_t/n)`, :math:`c_1\sim\mathrm{Bin}(n, 1/K)`;
-    the events "symbol i is fixed at t" are disjoint, so
-    :math:`P(T>t)=1-K\,P(c_t=n)` for t ≥ 1, and since :math:`P(c_t=n)\to 1/K`,
-
-    .. math:: \mathbb E T = 1 + K\,\mathbb E\,w(c_1),\qquad w = (I-Q)^{-1}h,
-
-    with Q the interior block of the binomial transition matrix and :math:`h(c)=c/n` the
-    fixation probability: :math:`w(c)=\sum_{s\ge0}\mathbb E[h(c_s)1\{0<c_s<n\}\mid c_0=c]
-    =\sum_s (P(\text{fix}) - P(c_s = n))`. One (n − 1)-dimensional linear solve. For large n it
-    approaches the diffusion approximation :math:`-2n\sum_i(1-p_i)\ln(1-p_i)=-2nK(1-\tfrac1K)
-    \ln(1-\tfrac1K)` (agreement to 0.2 % at n = 1000, 9 % at n = 10 for K = 2); checked against
-    the simulator in ``tests/paper_figures/test_sweep_figures.py``.
-    """
-    K, n = int(categories), int(n)
-    if K < 1 or n < 1:
-        raise ValueError(f"categories and n must be >= 1; got {categories!r}, {n!r}")
-    if K == 1:
-        return 0.0
-    if n == 1:
-        return 1.0
-    from scipy import stats
-
-    c = np.arange(n + 1)
-    P = stats.binom.pmf(c[None, 1:n], n, c[1:n, None] / n)
-    w = np.zeros(n + 1)
-    w[1:n] = np.linalg.solve(np.eye(n - 1) - P, c[1:n] / n)
-    return 1.0 + K * float(stats.binom.pmf(c, n, 1.0 / K) @ w)
-
-
 def _diffusion_level(K: int) -> float:
     """lim E T/n = −2K(1 − 1/K) ln(1 − 1/K) (the diffusion approximation over n)."""
     return -2.0 * K * (1 - 1 / K) * math.log1p(-1 / K) if K > 1 else 0.0
@@ -510,7 +477,7 @@ _FIX_CAPTION = (
     "Neutral resampling (Wright–Fisher) of K equally likely categories, n samples per generation, until "
     "one category is left: the mean fixation time T against n, colour K, as is (a) and per sample, E T/n (b). "
     "Lines: the exact expectation E T = 1 + K E w(c_1), w = (I − Q)⁻¹h from the binomial transition matrix "
-    "(expected_fixation_time in paper_figures/sweep_figures.py); dotted, in (b): the diffusion approximation's "
+    "(selfconsume.theory.expected_fixation_time); dotted, in (b): the diffusion approximation's "
     "limit −2K(1 − 1/K) ln(1 − 1/K) of E T/n (2 ln 2 ≈ 1.39 for K = 2, → 2 as K grows), which the exact "
     "values approach from below as n grows. Open circles: the sweep's mean over the replicates that fixed "
     "within the generation cap ± 2 SE, staggered by K.{unfixed}")

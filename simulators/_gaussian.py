@@ -175,7 +175,7 @@ def simulate_gaussian(
 ) -> GaussianChain:
     r"""Retrain a Gaussian on its own samples, ``generations`` times, ``reps`` times.
 
-    Generation 0 is :math:`N(\mu_0, \sigma_0^2 I_d)`; generation :math:`t+1` is the
+    Generation 0 is :math:`N(\mu_0, \Sigma_0)`, :math:`\Sigma_0 = \sigma_0^2 I_d` or a given covariance; generation :math:`t+1` is the
     Gaussian fitted (sample mean, and covariance with divisor :math:`n-1` or :math:`n`) to
     :math:`n` samples of generation :math:`t` (Bertrand et al. 2024 §2.2; Shumailov et al.
     2024 Thm 3.1).
@@ -210,7 +210,7 @@ def simulate_gaussian(
         Synthetic-to-real ratio λ ≥ 0 (Bertrand et al. 2024). ``None``: the fully synthetic
         loop above. Otherwise n real points are drawn once per replicate from ``truth``,
         generation 0 is the fit to them, and each generation draws ``m = ⌊λn⌋`` fresh points
-        from the current fit. With ``dim > 1`` the real data are N(mu0·1, sigma0² I).
+        from the current fit. With ``dim > 1`` the real data are N(mu0·1, Σ_0).
     workflow : {"replace", "accumulate", "accumulate-subsample", "fresh"}
         With ``lam``: refit on real ∪ the m new points (``replace``; Alemohammad et al.'s
         synthetic augmentation loop), on every point so far
@@ -233,15 +233,15 @@ def simulate_gaussian(
         Sampling bias :math:`b \in (0, 1]` of Alemohammad et al. (2024) (their λ): every
         synthetic point is drawn from :math:`N(\mu_t, b\,\Sigma_t)` — truncation or guidance
         trading diversity for quality. The fully synthetic chain then has
-        :math:`\mathbb E\Sigma_t = b^t\Sigma_0` (unbiased estimator) and
-        :math:`\mathrm{Cov}(\mu_t-\mu_0)=\frac{\Sigma_0}{n}\sum_{s=1}^t b^s`
+        :math:`\mathbb E\Sigma_t = (bc)^t\Sigma_0` (c = 1 unbiased, (n − 1)/n MLE) and
+        :math:`\mathrm{Cov}(\mu_t-\mu_0)=\frac{b\,\Sigma_0}{n}\sum_{s=0}^{t-1} (bc)^s`
         (:func:`selfconsume.theory.biased_cov_factor`, :func:`~selfconsume.theory.biased_mean_cov_factor`).
         The real data are never biased.
     n_init : int, optional
         ``workflow="fresh"`` only: the real sample size of generation 0 (default ``n``),
         :math:`\ge 2`.
     truth : scipy.stats frozen continuous distribution or GaussianMixture, optional
-        Law of the real data (with ``lam``); default N(mu0, sigma0²). A non-Gaussian truth
+        Law of the real data (with ``lam``); default N(mu0, Σ_0). A non-Gaussian truth
         (``stats.t(5)``, ``stats.laplace()``, :func:`gaussian_mixture`) makes the Gaussian
         family misspecified. It must have a finite variance; ``mu0`` and ``sigma0`` are then
         not used.
@@ -486,7 +486,7 @@ def _simulate_mixed(n, generations, reps, dim, mu0, sigma0, estimator, method, l
                          "(synthetic points per generation = floor(lam * n)); got None")
     lam = check_lam(lam)
     if dim != 1 and truth is not None:
-        raise ValueError(f"truth must be None when dim > 1 (the real data are N(mu0, sigma0² I)); got {truth!r}")
+        raise ValueError(f"truth must be None when dim > 1 (the real data are N(mu0·1, Σ_0)); got {truth!r}")
     if workflow == "fresh" and truth is not None:
         raise ValueError(f"truth must be None for workflow='fresh' (fresh real data are drawn every generation "
                          f"from N(mu0, Σ_0)); got {truth!r}")

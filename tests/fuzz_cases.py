@@ -301,6 +301,7 @@ def build_cases() -> list[Case]:
 
     # ---- theory: the peers' protocols (Kazdan et al.; Suresh et al.)
     add("theory.expected_accumulate_subsample", 10, 100, subsample=10, d=3, lam=1.0, estimator="mle", sigma2=1.0)
+    add("theory.expected_fixation_time", 5, 20)
     add("theory.biased_cov_factor", 20, 15, bias=0.8, estimator="unbiased")
     add("theory.biased_mean_cov_factor", 20, 15, bias=0.8, estimator="unbiased")
     add("theory.expected_biased_sigma", 20, 15, bias=0.8, sigma0=2.0, estimator="unbiased")

@@ -52,6 +52,7 @@ from selfconsume._validation import (
 )
 
 __all__ = [
+    "expected_fixation_time",
     "symbol_survival",
     "bernoulli_survival",
     "vocabulary_survival",
@@ -863,3 +864,38 @@ def bound_interior_seddik(n, p0, generations):
         lo[1:] = 4.0 * h
         hi[1:] = np.minimum(1.0, 2.0 * n * h)
     return lo, hi
+
+
+def expected_fixation_time(categories: int, n: int) -> float:
+    r"""Exact mean fixation time of neutral resampling from the uniform law on K categories.
+
+    The ``fixation`` cell's chain: generation 0 is the uniform law on K symbols, generation
+    t ≥ 1 draws n points from the empirical law of generation t − 1, and T is the first
+    generation with a single symbol. One symbol's count is the Wright–Fisher chain
+    :math:`c_{t+1}\mid c_t\sim\mathrm{Bin}(n, c_t/n)`, :math:`c_1\sim\mathrm{Bin}(n, 1/K)`;
+    the events "symbol i is fixed at t" are disjoint, so
+    :math:`P(T>t)=1-K\,P(c_t=n)` for t ≥ 1, and since :math:`P(c_t=n)\to 1/K`,
+
+    .. math:: \mathbb E T = 1 + K\,\mathbb E\,w(c_1),\qquad w = (I-Q)^{-1}h,
+
+    with Q the interior block of the binomial transition matrix and :math:`h(c)=c/n` the
+    fixation probability: :math:`w(c)=\sum_{s\ge0}\mathbb E[h(c_s)1\{0<c_s<n\}\mid c_0=c]
+    =\sum_s (P(\text{fix}) - P(c_s = n))`. One (n − 1)-dimensional linear solve. For large n it
+    approaches the diffusion approximation :math:`-2n\sum_i(1-p_i)\ln(1-p_i)=-2nK(1-\tfrac1K)
+    \ln(1-\tfrac1K)` (agreement to 0.2 % at n = 1000, 9 % at n = 10 for K = 2); checked against
+    the simulator by the claim ``peers.symbol_survival`` and in ``tests/paper_figures/test_sweep_figures.py``.
+    """
+    K = check_int("categories", categories, min_value=1)
+    n = check_int("n", n, min_value=1)
+    check_memory("the (n − 1) × (n − 1) transition matrix", (n - 1) ** 2, names="n")
+    if K == 1:
+        return 0.0
+    if n == 1:
+        return 1.0
+    from scipy import stats
+
+    c = np.arange(n + 1)
+    P = stats.binom.pmf(c[None, 1:n], n, c[1:n, None] / n)
+    w = np.zeros(n + 1)
+    w[1:n] = np.linalg.solve(np.eye(n - 1) - P, c[1:n] / n)
+    return 1.0 + K * float(stats.binom.pmf(c, n, 1.0 / K) @ w)

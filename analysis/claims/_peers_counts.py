@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from selfconsume import theory as th
-from selfconsume.simulators import simulate_multinomial, simulate_poisson
+from selfconsume.simulators import simulate_curation, simulate_multinomial, simulate_poisson
 
 from .._registry import Comparison, register_claim
 from .._stats import mean_se, proportion_se
@@ -88,7 +88,8 @@ def _rows_bernoulli_bounds(n, p0, T, ex, ez, ei):
               "Suresh et al.'s Theorem 1 brackets it, "
               "1 − e^{−np₀g_k} ≤ P(P_k ≠ 0) ≤ 1 − max(1 − 3np₀² − 3kp₀, 0)e^{−np₀g_k} "
               "(g_k = g^{∘k}(∞) ≥ 1/k, so ≥ 1 − e^{−np₀/k}), and so do its two-atom extension and "
-              "Seddik et al.'s bounds on P(P_k ∉ {0, 1}).",
+              "Seddik et al.'s bounds on P(P_k ∉ {0, 1}). Starting from K equally likely symbols, the time T to "
+              "fixation has E T = 1 + K E w(c_1), w = (I − Q)⁻¹ h (Q the interior binomial block, h(c) = c/n).",
     assumptions=("n samples per refit, the maximum-likelihood (empirical) frequencies",
                  "vocabulary case: generation 0 is the corpus; Bernoulli case: generation 0 is the model p₀"),
     tags=TAGS,
@@ -126,6 +127,14 @@ def _symbol_survival(ctx):
             out.append(_frequency(f"P(P_k ∉ {{0,1}}), Bernoulli n={n}, p₀={p0}, k={t}",
                                   ((P[:, t] > 0) & (P[:, t] < 1)).sum(), reps, ei[t]))
         out += _rows_bernoulli_bounds(n, p0, T, ex, ez, ei)
+    # fixation: K symbols, uniform at generation 0, resampled (n draws) until one is left; E T by one
+    # (n − 1)-dimensional solve. An off-by-one generation moves it by 1 (≈ 5 SE at this size)
+    for K, n in ((2, 10), (5, 20)):
+        fx = simulate_curation(np.full(K, 1.0 / K), np.zeros(K), 1, 200 * n, n=n, reps=ctx.size(4_000, 40_000),
+                               record="last", rng=ctx.rng).fixation
+        m, se = mean_se(fx.astype(float))
+        out.append(Comparison(f"E fixation time, K={K} symbols, n={n} (every run fixed: {bool((fx >= 0).all())})",
+                              th.expected_fixation_time(K, n), m if (fx >= 0).all() else math.inf, se=se))
     return [c for c in out if c is not None]
 
 

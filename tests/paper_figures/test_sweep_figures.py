@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from selfconsume.analysis import sweep
-from selfconsume.paper_figures.sweep_figures import (draw_sweep_figures, expected_fixation_time, rate_summary,
+from selfconsume.theory import expected_fixation_time
+from selfconsume.paper_figures.sweep_figures import (draw_sweep_figures, rate_summary,
                                                      rates_markdown)
 
 GRID = {"n": [10, 20], "d": [1, 2], "workflow": ["replace", "accumulate", "accumulate-subsample"],
