@@ -15,7 +15,7 @@ import pandas as pd
 from selfconsume._parallel import resolve_workers
 from selfconsume.analysis._verify import markdown_cell
 
-from . import _gaussian, _peers, _sweep
+from . import _gaussian, _mad, _peers, _sweep
 from ._timing import ROW_KEYS, machine_facts, make_row
 
 __all__ = ["run_benchmarks", "write_report"]
@@ -108,7 +108,8 @@ def _torch_entry(quick: bool, workers: int):
 
 def _entries(quick: bool, workers: int):
     entries = []
-    for name, fn, kwargs, est in (*_gaussian.suite(quick), *_peers.suite(quick), *_sweep.suite(quick)):
+    for name, fn, kwargs, est in (*_gaussian.suite(quick), *_peers.suite(quick), *_sweep.suite(quick),
+                                  *_mad.suite(quick)):
         # Benchmarks that take no ``workers`` (single-thread by design) are called without it.
         if "workers" in inspect.signature(fn).parameters:
             kwargs = dict(kwargs, workers=workers)

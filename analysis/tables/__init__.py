@@ -9,6 +9,7 @@ from .continuous import continuous_grid_table, curation_2d_table, curation_heatm
 from .curation import (curation_cifar_table, curation_kl_table, curation_large_k_table, curation_reward_table,
                        thm23_24_table)
 from .gaussian import collapse_table
+from .mad import mad_phase_table
 from .mixing import mixing_paths_table, workflows_table
 from .peers import cot_workflows_table, roc_panels_table
 from .stability import boundary_map_table, contraction_table, stability_rates_table
@@ -21,4 +22,5 @@ __all__ = [
     "continuous_grid_table", "curation_2d_table", "curation_heatmaps_table",
     "torch_ring_table", "torch_digits_table",
     "roc_panels_table", "cot_workflows_table",
+    "mad_phase_table",
 ]
