@@ -33,7 +33,8 @@ __all__ = [
     "get_claim", "list_claims", "register_claim", "run_claim",
     "cache_dir", "cached_table", "VerifyReport", "verify",
     "sweep", "estimate_rate",
-    "fresh_limit_distance", "effective_sample_size", "admissibility_threshold", "FreshDistance", "Threshold",
+    "fresh_limit_distance", "effective_sample_size", "admissibility_threshold", "real_fit_distance", "FreshDistance",
+    "Threshold",
     "sliced_wasserstein", "mmd", "mode_coverage", "kl_grid",
     "FAMILY_LEVEL", "ks_critical", "mean_se", "proportion_se", "variance_se", "z_bonferroni",
 ]
@@ -43,7 +44,7 @@ _LAZY = {"list_claims": "claims", "get_claim": "claims", "run_claim": "claims",
          "verify": "_verify", "VerifyReport": "_verify",
          "sweep": "_sweep", "estimate_rate": "_rates",
          "fresh_limit_distance": "_mad", "effective_sample_size": "_mad", "admissibility_threshold": "_mad",
-         "FreshDistance": "_mad", "Threshold": "_mad"}
+         "FreshDistance": "_mad", "Threshold": "_mad", "real_fit_distance": "_mad"}
 
 
 def __getattr__(name):

@@ -21,7 +21,11 @@ How each number is obtained, and why:
 * The real-only curve :math:`f(n)=\mathbb E W_2^2` of one fit to n real points is exact in 1-D
   (:func:`selfconsume.theory.real_fit_w2`), and so is its inverse
   (:func:`selfconsume.theory.w2_equivalent_sample_size`); :math:`n_e = f^{-1}(WD)` and its interval
-  maps :math:`WD \pm z\,\mathrm{SE}` through the decreasing :math:`f^{-1}`.
+  maps :math:`WD \pm z\,\mathrm{SE}` through the decreasing :math:`f^{-1}`. In d > 1 dimensions
+  :math:`f_d(n) = d\sigma_0^2/n + \mathbb E\,\mathrm{tr}(\hat\Sigma^{1/2}-\sigma_0 I)^2` needs the mean square
+  root of a Wishart matrix's eigenvalues, which has no closed form: its second term is a Monte
+  Carlo average over exact Wishart draws (:func:`real_fit_distance`), and :math:`f_d^{-1}` interpolates
+  it on a geometric grid of n (log-log, made monotone), the curve's error added to WD's.
 * The threshold scans :math:`n_s` on a geometric grid and interpolates, in :math:`\log n_s`, the last
   sign change of :math:`WD(n_r, n_s, b) - f(n_r)`; its interval does the same for
   :math:`WD \mp z\,\mathrm{SE}`.
@@ -35,17 +39,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from selfconsume import theory as th
-from selfconsume._validation import check_int, check_real
+from selfconsume._validation import check_int, check_memory, check_real
 from selfconsume.simulators import simulate_gaussian
 
 from ._sweep import _root_seed, cell_seed
 
-__all__ = ["FreshDistance", "fresh_limit_distance", "effective_sample_size", "Threshold", "admissibility_threshold"]
+__all__ = ["FreshDistance", "fresh_limit_distance", "real_fit_distance", "effective_sample_size", "Threshold",
+           "admissibility_threshold"]
 
 #: First moments within this relative distance of their limit count as settled (burn-in).
 SETTLED = 1e-3
 #: Cap on the burn-in (generations) a limit is run for.
 MAX_BURN = 5_000
+#: Covariance values (reps × generations × d²) one simulator call may return: larger d-D runs go in chunks.
+_CHUNK_VALUES = 12_500_000
 
 
 @dataclass(frozen=True)
@@ -61,8 +68,9 @@ class FreshDistance:
         first-moment recursion).
     cov_part, cov_part_se : float
         Its Monte Carlo covariance part :math:`\\mathbb E\\,\\mathrm{tr}(\\Sigma_t^{1/2}-\\sigma_0 I)^2`.
-    real_distance : float
-        :math:`f(n_r)`, the distance of one fit to :math:`n_r` real points (exact in 1-D; NaN for dim > 1).
+    real_distance, real_distance_se : float
+        :math:`f(n_r)`, the distance of one fit to :math:`n_r` real points (exact in 1-D, SE 0; Monte
+        Carlo for dim > 1, :func:`real_fit_distance`; NaN for :math:`n_r = 1`).
     n, m, n_init, bias, dim, sigma0, estimator, reps, burn, window
         The loop and the run.
     """
@@ -73,6 +81,7 @@ class FreshDistance:
     cov_part: float
     cov_part_se: float
     real_distance: float
+    real_distance_se: float
     n: int
     m: int
     n_init: int
@@ -114,7 +123,59 @@ def _as_generator(rng, params):
     return np.random.default_rng(cell_seed(_root_seed(rng), params))
 
 
-def fresh_limit_distance(n, lam, bias=1.0, *, n_init=None, dim=1, sigma0=1.0, estimator="unbiased", reps=256,
+def _default_reps(reps, dim):
+    """256 chains in 1-D; in d dimensions every statistic averages d coordinates, so fewer (≥ 8)."""
+    if reps is None:
+        return 256 if dim == 1 else max(8, 2048 // dim)
+    return check_int("reps", reps, min_value=2)
+
+
+def real_fit_distance(n, *, dim=1, sigma0=1.0, estimator="unbiased", reps=None, rng=None) -> tuple[float, float]:
+    r""":math:`f_d(n)=\mathbb E\,W_2^2(N(\bar x, \hat\Sigma), P_r)`, one fit to n real points of
+    :math:`P_r = N(0, \sigma_0^2 I_d)`, and its standard error.
+
+    The mean part :math:`d\sigma_0^2/n` is exact. In 1-D the whole curve is exact
+    (:func:`selfconsume.theory.real_fit_w2`; SE 0). For d > 1 the covariance part
+    :math:`\mathbb E\sum_i(\sqrt{\lambda_i}-\sigma_0)^2`, :math:`\lambda_i` the eigenvalues of
+    :math:`\hat\Sigma = \sigma_0^2 W/\mathrm{div}`, :math:`W\sim W_d(I, n-1)`, is a Monte Carlo average over
+    ``reps`` exact draws (Bartlett; for :math:`n \le d`, the :math:`n-1` nonzero eigenvalues of
+    :math:`G^\top G` and :math:`d-n+1` zeros). Default reps: max(64, 50 000/d).
+
+    Examples
+    --------
+    >>> from selfconsume.analysis import real_fit_distance
+    >>> real_fit_distance(100)                           # 1-D: exact
+    (0.015044047857472978, 0.0)
+    >>> f, se = real_fit_distance(100, dim=10, rng=0)
+    >>> 0.35 < f < 0.42 and se < 1e-3   # d/n = 0.1 from the mean, the rest from the covariance
+    True
+    """
+    n = check_int("n", n, min_value=2)
+    dim = check_int("dim", dim, min_value=1)
+    sigma0 = check_real("sigma0", sigma0, min_value=0.0, min_inclusive=False)
+    if dim == 1:
+        return float(th.real_fit_w2(n, sigma0=sigma0, estimator=estimator)), 0.0
+    ratio = float(th.fresh_moments(n, 0, lam=0.0, n_init=n, estimator=estimator).cov[0])  # (n − 1)/div; validates
+    reps = max(64, 50_000 // dim) if reps is None else check_int("reps", reps, min_value=2)
+    check_memory("the Wishart draws (reps × dim²)", reps * dim * dim, names="reps, dim")
+    g = _as_generator(rng, dict(kind="real_fit", n=n, dim=dim, sigma0=sigma0, estimator=estimator, reps=reps))
+    k = n - 1
+    if k >= dim:
+        B = np.zeros((reps, dim, dim))
+        idx = np.arange(dim)
+        B[:, idx, idx] = np.sqrt(g.chisquare(k - idx, (reps, dim)))
+        lo = np.tril_indices(dim, -1)
+        B[:, lo[0], lo[1]] = g.standard_normal((reps, lo[0].size))
+        ev = np.linalg.eigvalsh(B @ np.swapaxes(B, 1, 2))
+    else:
+        G = g.standard_normal((reps, dim, k))
+        ev = np.concatenate([np.linalg.eigvalsh(np.swapaxes(G, 1, 2) @ G), np.zeros((reps, dim - k))], axis=1)
+    scale = ratio / k  # Σ̂ = W/div in units of σ_0², 1/div = ((n − 1)/div)/(n − 1)
+    per = ((np.sqrt(np.clip(ev * scale, 0.0, None)) - 1.0) ** 2).sum(axis=1) * sigma0**2
+    return dim * sigma0**2 / n + float(per.mean()), float(per.std(ddof=1) / math.sqrt(reps))
+
+
+def fresh_limit_distance(n, lam, bias=1.0, *, n_init=None, dim=1, sigma0=1.0, estimator="unbiased", reps=None,
                          window=None, rng=None, workers=None) -> FreshDistance:
     r"""The limit :math:`WD(n_r, n_s, b)=\lim_t\mathbb E\,W_2^2(G_t, P_r)` of the fresh-data loop.
 
@@ -129,12 +190,14 @@ def fresh_limit_distance(n, lam, bias=1.0, *, n_init=None, dim=1, sigma0=1.0, es
     n_init : int, optional
         Real points of generation 0 (default ``n``); the limit does not depend on it.
     dim : int
-        Dimension (the W₂ covariance part needs the covariances: memory reps·window·dim²).
+        Dimension. In d > 1 the W₂ covariance part needs every window generation's covariance
+        (its eigenvalues): the chains run in chunks of at most ~100 MB of covariances.
     sigma0 : float
         :math:`P_r = N(0, \sigma_0^2 I)`.
     estimator : {"unbiased", "mle"}
-    reps : int
-        Independent chains (the standard error is across them), ≥ 2.
+    reps : int, optional
+        Independent chains (the standard error is across them), ≥ 2; default 256 in 1-D and
+        max(8, 2048/d) in d dimensions.
     window : int, optional
         Generations averaged after the burn-in (default: the burn-in's length, at least 50).
     rng : None, int, SeedSequence or Generator
@@ -158,7 +221,7 @@ def fresh_limit_distance(n, lam, bias=1.0, *, n_init=None, dim=1, sigma0=1.0, es
     bias = check_real("bias", bias, min_value=0.0, max_value=1.0, min_inclusive=False)
     dim = check_int("dim", dim, min_value=1)
     sigma0 = check_real("sigma0", sigma0, min_value=0.0, min_inclusive=False)
-    reps = check_int("reps", reps, min_value=2)
+    reps = _default_reps(reps, dim)
     n_init = n if n_init is None else check_int("n_init", n_init, min_value=2)
     mom0 = th.fresh_moments(n, 0, lam=lam, bias=bias, n_init=n_init, estimator=estimator)  # validates the rest
     m = mom0.m
@@ -167,33 +230,68 @@ def fresh_limit_distance(n, lam, bias=1.0, *, n_init=None, dim=1, sigma0=1.0, es
     T = burn + window
     params = dict(kind="fresh_limit", n=n, lam=lam, bias=bias, n_init=n_init, dim=dim, sigma0=sigma0,
                   estimator=estimator, reps=reps, window=window)
-    res = simulate_gaussian(n, T, reps=reps, dim=dim, sigma0=sigma0, lam=lam, workflow="fresh", bias=bias,
-                            n_init=n_init, estimator=estimator, method="exact", return_cov=dim > 1,
-                            rng=_as_generator(rng, params), workers=workers)
-    per_chain = _cov_part(res, burn + 1, sigma0).mean(axis=1)
+    g = _as_generator(rng, params)
+    chunk = reps if dim == 1 else max(1, min(reps, _CHUNK_VALUES // ((T + 1) * dim * dim)))
+    parts = []
+    for start in range(0, reps, chunk):  # d-D: the chunks' streams are children of the run's generator
+        gc = g if chunk == reps else g.spawn(1)[0]
+        res = simulate_gaussian(n, T, reps=min(chunk, reps - start), dim=dim, sigma0=sigma0, lam=lam,
+                                workflow="fresh", bias=bias, n_init=n_init, estimator=estimator, method="exact",
+                                return_cov=dim > 1, rng=gc, workers=workers)
+        parts.append(_cov_part(res, burn + 1, sigma0).mean(axis=1))
+        del res
+    per_chain = np.concatenate(parts)
     cov_part = float(per_chain.mean())
     cov_se = float(per_chain.std(ddof=1) / math.sqrt(reps))
     mom = th.fresh_moments(n, T, lam=lam, bias=bias, n_init=n_init, estimator=estimator)
     mean_part = float(mom.mean_sq[burn + 1:].mean()) * dim * sigma0**2
-    real = float(th.real_fit_w2(n, sigma0=sigma0, estimator=estimator)) if dim == 1 and n >= 2 else math.nan
-    return FreshDistance(mean_part + cov_part, cov_se, mean_part, cov_part, cov_se, real, n, m, n_init, bias, dim,
-                         sigma0, estimator, reps, burn, window)
+    if n >= 2:
+        real, real_se = real_fit_distance(n, dim=dim, sigma0=sigma0, estimator=estimator,
+                                          rng=g.spawn(1)[0] if dim > 1 else None)
+    else:
+        real, real_se = math.nan, math.nan
+    return FreshDistance(mean_part + cov_part, cov_se, mean_part, cov_part, cov_se, real, real_se, n, m, n_init,
+                         bias, dim, sigma0, estimator, reps, burn, window)
 
 
-def effective_sample_size(n, lam, bias=1.0, *, estimator="unbiased", reps=256, z=2.0, rng=None,
+def _real_curve(n, dim, sigma0, estimator, rng):
+    """f_d on a geometric grid of real sample sizes around n (d > 1): (grid, f, se), f made non-increasing."""
+    hi = max(4 * n, 64)
+    grid = np.unique(np.round(np.geomspace(2, hi, 48)).astype(int))
+    vals, ses = [], []
+    for k in grid:
+        f, se = real_fit_distance(int(k), dim=dim, sigma0=sigma0, estimator=estimator,
+                                  rng=rng.spawn(1)[0] if isinstance(rng, np.random.Generator) else
+                                  cell_seed(_root_seed(rng), dict(kind="real_curve", n=int(k), dim=dim)))
+        vals.append(f)
+        ses.append(se)
+    return grid.astype(float), np.minimum.accumulate(np.asarray(vals)), np.asarray(ses)
+
+
+def _invert_curve(grid, f, w):
+    """n with f(n) = w by log-log interpolation of a non-increasing curve; clipped to the grid."""
+    w = float(np.clip(w, f[-1], f[0]))
+    lf, lg = np.log(f[::-1]), np.log(grid[::-1])  # increasing in f
+    return float(np.exp(np.interp(math.log(max(w, 1e-300)), lf, lg)))
+
+
+def effective_sample_size(n, lam, bias=1.0, *, dim=1, estimator="unbiased", reps=None, z=2.0, rng=None,
                           workers=None) -> dict:
-    r"""Alemohammad et al.'s effective sample size :math:`n_e(n_r, n_s, b)` (1-D, their Eq. 4).
+    r"""Alemohammad et al.'s effective sample size :math:`n_e(n_r, n_s, b)` (their Eq. 4).
 
     The real sample size whose single fit has the fresh-data loop's limit distance:
-    :math:`f(n_e) = WD(n_r, n_s, b)` with :math:`f` = :func:`selfconsume.theory.real_fit_w2` (exact in
-    1-D; n real, ≥ 2). Synthetic data are admissible when :math:`n_e \ge n_r`.
+    :math:`f(n_e) = WD(n_r, n_s, b)`. In 1-D :math:`f` = :func:`selfconsume.theory.real_fit_w2` and its
+    inverse are exact (n real, ≥ 2); in d dimensions :math:`f_d` is estimated on a geometric grid of
+    n (:func:`real_fit_distance`, made non-increasing) and inverted by log-log interpolation within
+    the grid (2 to max(4 n_r, 64)). Synthetic data are admissible when :math:`n_e \ge n_r`.
 
     Returns
     -------
     dict
-        ``n_e`` and its interval ``n_e_lo``, ``n_e_hi`` (from WD ± z·SE), ``ratio`` = n_e/n_r,
-        ``admissible`` (n_e ≥ n_r), ``distance``, ``se``, ``real_distance`` = f(n_r), ``n``, ``m``,
-        ``bias``. A distance beyond f(2) (worse than a fit to 2 real points) reports n_e = 2.
+        ``n_e`` and its interval ``n_e_lo``, ``n_e_hi`` (from WD ± z·SE, in d > 1 with the curve's SE
+        at n_e added in quadrature), ``ratio`` = n_e/n_r, ``admissible`` (n_e ≥ n_r), ``distance``,
+        ``se``, ``real_distance`` = f(n_r), ``n``, ``m``, ``bias``, ``dim``. A distance beyond f(2)
+        (worse than a fit to 2 real points) reports n_e = 2.
 
     Examples
     --------
@@ -204,16 +302,27 @@ def effective_sample_size(n, lam, bias=1.0, *, estimator="unbiased", reps=256, z
     """
     n = check_int("n", n, min_value=2)
     z = check_real("z", z, min_value=0.0)
-    r = fresh_limit_distance(n, lam, bias, estimator=estimator, reps=reps, rng=rng, workers=workers)
-    f2 = float(th.real_fit_w2(2, estimator=estimator))
+    dim = check_int("dim", dim, min_value=1)
+    r = fresh_limit_distance(n, lam, bias, dim=dim, estimator=estimator, reps=reps, rng=rng, workers=workers)
+    if dim == 1:
+        f2 = float(th.real_fit_w2(2, estimator=estimator))
 
-    def inv(w):
-        return float(th.w2_equivalent_sample_size(min(max(w, 1e-300), f2), estimator=estimator))
+        def inv(w):
+            return float(th.w2_equivalent_sample_size(min(max(w, 1e-300), f2), estimator=estimator))
 
-    n_e = inv(r.distance)
-    return dict(n_e=n_e, n_e_lo=inv(r.distance + z * r.se), n_e_hi=inv(r.distance - z * r.se), ratio=n_e / n,
+        n_e, half = inv(r.distance), z * r.se
+    else:
+        grid, f, fse = _real_curve(n, dim, 1.0, estimator, rng if isinstance(rng, np.random.Generator) else
+                                   cell_seed(_root_seed(rng), dict(kind="ess_curve", n=n, dim=dim)))
+
+        def inv(w):
+            return _invert_curve(grid, f, w)
+
+        n_e = inv(r.distance)
+        half = z * math.hypot(r.se, float(np.interp(n_e, grid, fse)))
+    return dict(n_e=n_e, n_e_lo=inv(r.distance + half), n_e_hi=inv(r.distance - half), ratio=n_e / n,
                 admissible=bool(n_e >= n), distance=r.distance, se=r.se, real_distance=r.real_distance, n=n,
-                m=r.m, bias=r.bias)
+                m=r.m, bias=r.bias, dim=dim)
 
 
 @dataclass(frozen=True)
@@ -230,7 +339,8 @@ class Threshold:
     n, bias, z
         The loop and the band width.
     table : pandas.DataFrame
-        The scan: ``n_s``, ``distance``, ``se``, ``real_distance``, ``excess`` = distance − f(n_r).
+        The scan: ``n_s``, ``distance``, ``se`` (of the excess: WD's and, in d > 1, f_d(n_r)'s in
+        quadrature), ``real_distance``, ``excess`` = distance − f(n_r).
     """
 
     threshold: float
@@ -256,9 +366,9 @@ def _last_crossing(ns, excess):
     return float(math.exp(x0 + (x1 - x0) * (-e0) / (e1 - e0)))
 
 
-def admissibility_threshold(n, bias, *, ns=None, estimator="unbiased", reps=256, z=2.0, rng=None, workers=None,
-                            progress=False) -> Threshold:
-    r"""The synthetic sample size :math:`n_s^*` above which synthetic data stop helping (1-D).
+def admissibility_threshold(n, bias, *, ns=None, dim=1, estimator="unbiased", reps=None, z=2.0, rng=None,
+                            workers=None, progress=False) -> Threshold:
+    r"""The synthetic sample size :math:`n_s^*` above which synthetic data stop helping.
 
     Alemohammad et al. (2024, §5, phase diagrams): with :math:`n_r` fresh real points per
     generation and :math:`n_s` synthetic ones drawn with bias :math:`b < 1`, the limit distance
@@ -274,6 +384,9 @@ def admissibility_threshold(n, bias, *, ns=None, estimator="unbiased", reps=256,
     ns : array_like of int, optional
         The synthetic sample sizes scanned (increasing, ≥ 1); default 16 geometric steps from
         :math:`n_r/20` to :math:`20 n_r`.
+    dim : int
+        Dimension; in d > 1, :math:`f_d(n_r)` is a Monte Carlo estimate (:func:`real_fit_distance`)
+        and its SE joins WD's in the interval.
     estimator, reps, z, rng, workers
         As in :func:`fresh_limit_distance`; ``z`` sets the interval (WD ± z·SE).
     progress : bool
@@ -302,8 +415,11 @@ def admissibility_threshold(n, bias, *, ns=None, estimator="unbiased", reps=256,
         if ns.ndim != 1 or ns.size < 2 or not np.issubdtype(ns.dtype, np.integer) or np.any(ns < 1) \
                 or np.any(np.diff(ns) <= 0):
             raise ValueError(f"ns must be an increasing 1-D array of at least 2 integers >= 1; got {ns!r}")
-    f = float(th.real_fit_w2(n, estimator=estimator))
+    dim = check_int("dim", dim, min_value=1)
     root = rng if isinstance(rng, np.random.Generator) else _root_seed(rng)
+    f, f_se = real_fit_distance(n, dim=dim, estimator=estimator,
+                                rng=root.spawn(1)[0] if isinstance(root, np.random.Generator) else
+                                cell_seed(root, dict(kind="threshold_real", n=n, dim=dim)))
     rows = []
     it = ns
     if progress:
@@ -313,10 +429,11 @@ def admissibility_threshold(n, bias, *, ns=None, estimator="unbiased", reps=256,
     for k in it:
         lam = (int(k) + 0.5) / n  # ⌊λ n⌋ = k exactly, away from rounding
         g = root if isinstance(root, np.random.Generator) else cell_seed(
-            root, dict(kind="admissibility", n=n, n_s=int(k), bias=bias, estimator=estimator, reps=reps))
-        r = fresh_limit_distance(n, lam, bias, estimator=estimator, reps=reps, rng=np.random.default_rng(g)
+            root, dict(kind="admissibility", n=n, n_s=int(k), bias=bias, dim=dim, estimator=estimator, reps=reps))
+        r = fresh_limit_distance(n, lam, bias, dim=dim, estimator=estimator, reps=reps, rng=np.random.default_rng(g)
                                  if not isinstance(g, np.random.Generator) else g, workers=workers)
-        rows.append(dict(n_s=int(k), distance=r.distance, se=r.se, real_distance=f, excess=r.distance - f))
+        rows.append(dict(n_s=int(k), distance=r.distance, se=math.hypot(r.se, f_se), real_distance=f,
+                         excess=r.distance - f))
     table = pd.DataFrame(rows)
     ex, se = table["excess"].to_numpy(), table["se"].to_numpy()
     ns_ = table["n_s"].to_numpy(float)

@@ -434,8 +434,11 @@ def build_cases() -> list[Case]:
     # ---- analysis
     add("analysis.fresh_limit_distance", 10, 2.55, 0.8, n_init=20, dim=1, sigma0=1.0, estimator="unbiased", reps=8,
         window=5, rng=0, workers=1)
-    add("analysis.effective_sample_size", 50, 1.0, 0.9, estimator="unbiased", reps=8, z=2.0, rng=0, workers=1)
-    add("analysis.admissibility_threshold", 50, 0.8, ns=np.array([5, 50, 500]), estimator="unbiased", reps=8, z=2.0,
+    add("analysis.effective_sample_size", 50, 1.0, 0.9, dim=1, estimator="unbiased", reps=8, z=2.0, rng=0, workers=1)
+    add("analysis.effective_sample_size", 20, 1.0, 0.9, dim=2, reps=8, rng=0, workers=1, _label="dim2",
+        _no_fuzz=("lam", "bias", "reps", "z", "workers", "estimator"))
+    add("analysis.real_fit_distance", 20, dim=3, sigma0=1.0, estimator="unbiased", reps=64, rng=0)
+    add("analysis.admissibility_threshold", 50, 0.8, ns=np.array([5, 50, 500]), dim=1, estimator="unbiased", reps=8, z=2.0,
         rng=0, workers=1, progress=False, _nonfinite=(".threshold", ".lo", ".hi"))  # inf: no crossing (documented)
     add("analysis.get_claim", "curation.lemma22_gain", _aliases={"claim_id": ("claim",)}, _fn=lambda claim_id: resolve("analysis.get_claim")(claim_id).id)
     add("analysis.list_claims", "curation", backend="numpy",

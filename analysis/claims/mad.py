@@ -195,6 +195,17 @@ def _admissibility(ctx):
                               10.0, lo_ratio, tol=0.0, relation="<=",
                               note=f"ratio {thr[1000, b].threshold / thr[100, b].threshold:.2f}; the exponent "
                                    f"log₁₀ ratio ≈ {math.log10(thr[1000, b].threshold / thr[100, b].threshold):.2f}"))
+    if ctx.full:  # the same laws in d = 10 (f_10 by Monte Carlo): about a minute
+        thr10 = {(n, b): admissibility_threshold(n, b, dim=10, rng=ctx.rng, workers=ctx.workers)
+                 for n in (100, 1000) for b in (0.7, 0.85)}
+        for n in (100, 1000):
+            t7, t85 = thr10[n, 0.7], thr10[n, 0.85]
+            out.append(Comparison(f"d = 10: n_s*(n_r={n}, b=0.85) exists (upper end below 20 n_r)", 20 * n, t85.hi,
+                                  tol=0.0, relation="<=", note=f"n_s* ≈ {t85.threshold:.0f}"))
+            out.append(Comparison(f"d = 10: n_s*(0.85) − n_s*(0.7) (lower end of its interval), n_r={n}", 0.0,
+                                  t85.lo - t7.hi, tol=0.0, relation=">=", note=f"{t7.threshold:.0f} vs {t85.threshold:.0f}"))
+        out.append(Comparison("d = 10: n_s*(1000)/n_s*(100) < 10 (upper end of its interval), b=0.85", 10.0,
+                              thr10[1000, 0.85].hi / thr10[100, 0.85].lo, tol=0.0, relation="<="))
     # the paper's fresh-data setting in 1-D (n_r = 100, n_s = 900): admissible at b = 1, not at b = 0.8
     for b, admissible in ((1.0, True), (0.8, False)):
         r = fresh_limit_distance(100, 9.0, b, reps=reps, rng=ctx.rng, workers=ctx.workers)
