@@ -124,8 +124,9 @@ def _factor(S, div, C):
 
 
 @njit(cache=True, nogil=True)
-def _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs):
-    """S_y ~ W_d(C Cᵀ, m − 1) into Sy (Bartlett when m − 1 ≥ d, else outer products)."""
+def _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs, general=False):
+    """S_y ~ W_d(C Cᵀ, m − 1) into Sy (Bartlett when m − 1 ≥ d, else outer products). C lower
+    triangular, or any d × d factor with ``general=True`` (full products, the same draws)."""
     d = C.shape[0]
     Sy[:, :] = 0.0
     k = m - 1
@@ -137,15 +138,15 @@ def _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs):
             for j in range(i + 1, d):
                 B[i, j] = 0.0
         for i in range(d):
-            for j in range(i + 1):
+            for j in range(d if general else i + 1):
                 acc = 0.0
-                for q in range(j, i + 1):
+                for q in range(j, d if general else i + 1):
                     acc += C[i, q] * B[q, j]
                 CB[i, j] = acc
         for i in range(d):
             for j in range(i + 1):
                 acc = 0.0
-                for q in range(j + 1):
+                for q in range(d if general else j + 1):
                     acc += CB[i, q] * CB[j, q]
                 Sy[i, j] = acc
                 Sy[j, i] = acc
@@ -155,48 +156,7 @@ def _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs):
                 g[i] = gen.standard_normal()
             for i in range(d):
                 acc = 0.0
-                for q in range(i + 1):
-                    acc += C[i, q] * g[q]
-                CB[i, 0] = acc
-            for i in range(d):
-                for j in range(d):
-                    Sy[i, j] += CB[i, 0] * CB[j, 0]
-
-
-@njit(cache=True, nogil=True)
-def _batch_scatter_general(gen, m, C, B, CB, g, Sy, bs, cs):
-    """:func:`_batch_scatter` for a general (not lower-triangular) factor C: S_y ~ W_d(C Cᵀ, m − 1),
-    the same draws, full products."""
-    d = C.shape[0]
-    Sy[:, :] = 0.0
-    k = m - 1
-    if k >= d:
-        for i in range(d):
-            for j in range(i):
-                B[i, j] = gen.standard_normal()
-            B[i, i] = math.sqrt(chisquare(gen, k - i * 1.0, bs[i], cs[i]))
-            for j in range(i + 1, d):
-                B[i, j] = 0.0
-        for i in range(d):
-            for j in range(d):
-                acc = 0.0
-                for q in range(j, d):
-                    acc += C[i, q] * B[q, j]
-                CB[i, j] = acc
-        for i in range(d):
-            for j in range(i + 1):
-                acc = 0.0
-                for q in range(d):
-                    acc += CB[i, q] * CB[j, q]
-                Sy[i, j] = acc
-                Sy[j, i] = acc
-    else:
-        for _ in range(k):
-            for i in range(d):
-                g[i] = gen.standard_normal()
-            for i in range(d):
-                acc = 0.0
-                for q in range(d):
+                for q in range(d if general else i + 1):
                     acc += C[i, q] * g[q]
                 CB[i, 0] = acc
             for i in range(d):
@@ -533,10 +493,7 @@ def mixnd_fresh_exact(gen, n, m, unbiased, sb, A, init_mean, init_scatter, n_ini
                     for q in range(d if general else i + 1):
                         acc += C[i, q] * g[q]
                     dl[i] = xr[i] - mu[i] - acc * inv_sqrt_m
-                if general:
-                    _batch_scatter_general(gen, m, C, B, CB, g, Sy, bs, cs)
-                else:
-                    _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs)
+                _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs, general)
                 for i in range(d):
                     mu[i] = xr[i] - dl[i] * (m / N)
                 for i in range(d):
