@@ -364,7 +364,8 @@ def _child_run(ids, budget, seed, workers, backend):
 
 #: Seconds per area of a cold quick run (fresh clone, 2 cores, Numba compilation included): only the
 #: order in which the areas are handed to the processes, never the results.
-_AREA_COLD_SECONDS = {"peers": 48.8, "continuous": 27.3, "gauss": 9.5, "mixing": 8.2, "curation": 8.2, "stability": 6.2}
+_AREA_COLD_SECONDS = {"peers": 48.8, "continuous": 27.3, "gauss": 9.5, "mixing": 8.2, "curation": 8.2, "stability": 6.2,
+                      "mad": 3.8}
 
 
 def _run_processes(selected, budget, seed, workers, backend, jobs, finished):

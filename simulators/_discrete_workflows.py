@@ -52,12 +52,12 @@ class DiscreteChain:
 
     Attributes
     ----------
-    p0 : ndarray
-        The true law, K categories.
-    n, generations, workflow, method, reps
+    n, generations, reps, workflow, method
         The parameters of the run.
     seed : dict
         Entropy and spawn key of the SeedSequence behind the run.
+    p0 : ndarray
+        The true law, K categories.
     gini, entropy : ndarray
         Diversity :math:`1-\\sum_iq_t(i)^2` and entropy :math:`-\\sum_iq_t(i)\\log q_t(i)` (nats) of
         model t, shape (reps, generations + 1); column 0 is the fit to the real sample
@@ -68,13 +68,13 @@ class DiscreteChain:
         The last model's proportions :math:`q_T`, shape (reps, K).
     """
 
-    p0: np.ndarray = field(repr=False)
     n: int
     generations: int
+    reps: int
     workflow: str
     method: str
-    reps: int
     seed: dict
+    p0: np.ndarray = field(repr=False)
     gini: np.ndarray = field(repr=False)
     entropy: np.ndarray = field(repr=False)
     zeros: np.ndarray = field(repr=False)
@@ -87,7 +87,7 @@ class DiscreteChain:
 
     @property
     def t(self) -> np.ndarray:
-        """Model index 0..generations."""
+        """Generation index 0..generations (model t; Kazdan et al.'s iteration t + 1)."""
         return np.arange(self.generations + 1)
 
     def to_frame(self) -> pd.DataFrame:
@@ -380,5 +380,5 @@ def simulate_discrete(p0, n, generations, *, workflow="replace", reps=1, method=
     run_blocks(work, blocks, gen, workers=workers, progress=progress, desc="discrete chain")
     p0 = p0.copy()
     p0.setflags(write=False)
-    return DiscreteChain(p0, n, generations, workflow, method, reps, seed, gini=readonly(G), entropy=readonly(H),
+    return DiscreteChain(n, generations, reps, workflow, method, seed, p0, gini=readonly(G), entropy=readonly(H),
                          zeros=readonly(Z), probs=readonly(P))

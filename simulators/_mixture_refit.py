@@ -64,7 +64,7 @@ class MixtureRefitChain:
         Entropy and spawn key of the SeedSequence behind the run.
     mu, sigma : ndarray
         Fitted :math:`\\mu_k\\ge0` and :math:`\\sigma_k`, shape (reps, generations + 1); column 0
-        is :math:`(|\\mu_0|, \\sigma_0)`, column k the fit after k refits.
+        is :math:`(|\\mu_0|, \\sigma_0)`, column k the fit after k refits (:attr:`t`, alias :attr:`k`).
     fallback : ndarray
         Per replicate, the number of refits that took Algorithm 1's fallback branch (a = 50,
         when :math:`s^2\\le\\kappa m_1^2`; ``"approx_mle"``), or that returned θ = 0, the single
@@ -85,9 +85,14 @@ class MixtureRefitChain:
     fallback: np.ndarray = field(repr=False)
 
     @property
-    def k(self) -> np.ndarray:
-        """Generation index 0..generations."""
+    def t(self) -> np.ndarray:
+        """Generation index 0..generations (column t is the fit after t refits)."""
         return np.arange(self.generations + 1)
+
+    @property
+    def k(self) -> np.ndarray:
+        """The same index in the paper's notation (k refits); equal to :attr:`t`."""
+        return self.t
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy long table: one row per (rep, generation) with ``mu`` and ``sigma`` columns."""

@@ -133,6 +133,19 @@ def _fresh_limit(ctx):
             m, se = mean_se((res.mu[:, t] - 1.0) ** 2 / 4.0)
             out.append(Comparison(f"E (μ_t − μ_0)²/σ_0², 1-D {method}, n_r=5, n_s=8, b=0.7, n_init=3, t={t}",
                                   float(mom.mean_sq[t]), m, se=se))
+    # d = 3, the correlated Σ_0: E Σ_t = v_t Σ_0 entry by entry, E‖μ_t − μ_0‖² = δ_t tr Σ_0 (n_r = 6, n_s = 7, b = 0.8)
+    T = 5
+    mom = th.fresh_moments(6, T, lam=1.2, bias=0.8, n_init=8)
+    res = simulate_gaussian(6, T, reps=ctx.size(20_000, 200_000), dim=3, sigma0=SIGMA0, lam=1.2, workflow="fresh",
+                            bias=0.8, n_init=8, return_cov=True, rng=ctx.rng, workers=ctx.workers)
+    for t in (1, T):
+        tag = f"d=3 correlated Σ_0, exact, n_r=6, n_s=7, b=0.8, n_init=8, t={t}"
+        m, se = mean_se(res.cov[:, t, 0, 1])
+        out.append(Comparison(f"E (Σ_t)₀₁, {tag}", float(mom.cov[t]) * SIGMA0[0, 1], m, se=se))
+        m, se = mean_se(res.cov[:, t, 2, 2])
+        out.append(Comparison(f"E (Σ_t)₂₂, {tag}", float(mom.cov[t]) * SIGMA0[2, 2], m, se=se))
+        m, se = mean_se(((res.mu[:, t] - res.mu0) ** 2).sum(axis=-1))
+        out.append(Comparison(f"E‖μ_t − μ_0‖², {tag}", float(mom.mean_sq[t]) * np.trace(SIGMA0), m, se=se))
     # W₂² itself (1-D): the limit is the same from n_init = 10 and 1000 (λ n not an integer: n_s = 25)
     reps = ctx.size(2_000, 20_000)
     wd = {}
