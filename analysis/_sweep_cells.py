@@ -59,7 +59,7 @@ class RegisteredCell:
 
 
 # ------------------------------------------------------------------------------ gaussian
-_WORKFLOWS = ("replace", "accumulate", "accumulate-subsample")
+_WORKFLOWS = ("replace", "accumulate", "accumulate-subsample", "fresh")
 
 
 def _gaussian_args(params: dict) -> tuple[dict, int | None]:
@@ -81,11 +81,16 @@ def _gaussian_args(params: dict) -> tuple[dict, int | None]:
     else:
         it = None
         generations = check_int("generations", params["generations"], min_value=0)
-    args = dict(n=n, generations=generations, dim=d, estimator=params.get("estimator", "mle"))
+    args = dict(n=n, generations=generations, dim=d, estimator=params.get("estimator", "mle"),
+                bias=check_real("bias", params.get("bias", 1.0), min_value=0.0, max_value=1.0, min_inclusive=False))
     if workflow == "replace":
+        if "lam" in params:
+            raise ValueError("lam is the synthetic-to-real ratio of the real-data workflows; workflow 'replace' is "
+                             "fully synthetic")
         args.update(method="exact")
     else:
-        args.update(lam=1.0, workflow=workflow, method="exact" if workflow == "accumulate" else "samples")
+        lam = check_real("lam", params.get("lam", 1.0), min_value=0.0)
+        args.update(lam=lam, workflow=workflow, method="samples" if workflow == "accumulate-subsample" else "exact")
     return args, it
 
 
@@ -100,9 +105,11 @@ def gaussian_cell(params: dict, reps: int, rng) -> pd.DataFrame:
     r"""Collapse-or-Thrive's Gaussian metrics per replicate × iteration.
 
     Parameters (``params``): ``n`` (samples per model), ``d`` (dimension, default 1),
-    ``workflow`` (``replace`` — fully synthetic, ``accumulate``, ``accumulate-subsample``),
-    ``iterations`` (Kazdan et al.'s count) or ``generations`` (the toolkit's), ``estimator``
-    (default ``"mle"``, as in their code). Columns: ``rep``, ``generation``, ``iteration``,
+    ``workflow`` (``replace`` — fully synthetic, ``accumulate``, ``accumulate-subsample``, or
+    ``fresh`` — Alemohammad et al.'s fresh real data each generation), ``iterations`` (Kazdan et
+    al.'s count) or ``generations`` (the toolkit's), ``estimator`` (default ``"mle"``, as in their
+    code), ``lam`` (synthetic-to-real ratio of the real-data workflows, default 1 as in their
+    code) and ``bias`` (sampling bias b ∈ (0, 1], default 1). Columns: ``rep``, ``generation``, ``iteration``,
     ``tr_ratio`` = :math:`\operatorname{tr}\hat\Sigma/(d\sigma_0^2)`, ``det_ratio`` =
     :math:`\det\hat\Sigma/\sigma_0^{2d}` (exactly 0 for n ≤ d), ``mean_sq_error`` =
     :math:`\|\hat\mu-\mu_0\|^2`. With ``iterations`` the rows are iterations 1..I (for
@@ -222,7 +229,7 @@ def _curation_check(params):
 CELLS = {
     "gaussian": RegisteredCell("gaussian", gaussian_cell, ("n",),
                                {"d": 1, "workflow": "replace", "iterations": None, "generations": None,
-                                "estimator": "mle"}, _gaussian_check, gaussian_cell.__doc__),
+                                "estimator": "mle", "lam": 1.0, "bias": 1.0}, _gaussian_check, gaussian_cell.__doc__),
     "fixation": RegisteredCell("fixation", fixation_cell, ("categories", "n", "generations"), {},
                                _fixation_check, fixation_cell.__doc__),
     "curation": RegisteredCell("curation", curation_cell, ("K", "generations"),

@@ -116,3 +116,25 @@ def test_threshold_bad_input(kwargs, match):
 def test_bad_input(fn, args, kwargs, match):
     with pytest.raises((ValueError, TypeError, MemoryError), match=match):
         fn(*args, **kwargs)
+
+
+def test_sweep_gaussian_cell_runs_the_mad_loops():
+    """The sweep's "gaussian" cell takes workflow="fresh", lam and bias: the same numbers as simulate_gaussian."""
+    from selfconsume.analysis import sweep
+    from selfconsume.analysis._sweep import cell_seed
+    from selfconsume.simulators import simulate_gaussian
+
+    grid = [{"n": 20, "d": 2, "workflow": "fresh", "lam": 2.5, "bias": 0.8, "generations": 4},
+            {"n": 20, "workflow": "replace", "bias": 0.7, "generations": 4}]
+    df = sweep("gaussian", grid, reps=3, rng=11, progress=False)
+    root = np.random.SeedSequence(11)
+    res = simulate_gaussian(20, 4, reps=3, dim=2, estimator="mle", lam=2.5, workflow="fresh", bias=0.8,
+                            rng=np.random.default_rng(cell_seed(root, grid[0])))
+    got = df[df["workflow"] == "fresh"]
+    np.testing.assert_array_equal(got["tr_ratio"], (res.trace / 2).ravel())
+    res = simulate_gaussian(20, 4, reps=3, estimator="mle", bias=0.7, rng=np.random.default_rng(cell_seed(root, grid[1])))
+    np.testing.assert_array_equal(df[df["workflow"] == "replace"]["tr_ratio"], (res.sigma**2).ravel())
+    with pytest.raises(ValueError, match="bias"):
+        sweep("gaussian", [{"n": 20, "bias": 1.5, "generations": 2}], reps=2, rng=0, progress=False)
+    with pytest.raises(ValueError, match="lam"):
+        sweep("gaussian", [{"n": 20, "lam": 2.0, "generations": 2}], reps=2, rng=0, progress=False)
