@@ -12,7 +12,9 @@ TINY = dict(biases_collapse=(1.0,), collapse_generations=3, collapse_reps=50, n_
 
 
 def test_phase_table_row_tiny():
-    (row,) = _mad.bench_phase_table(quick=True, **TINY)
+    row, lit = _mad.bench_phase_table(quick=True, **TINY)
+    assert tuple(lit) == ROW_KEYS and lit["ours"] == row["ours"] and lit["reference"] > 0
+    assert "literal loop" in lit["workload"]
     assert tuple(row) == ROW_KEYS and row["target"] == "—" and row["met"] is None
     for k in ("ours", "reference", "ratio"):
         assert isinstance(row[k], float) and math.isfinite(row[k]) and row[k] > 0
