@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from selfconsume import theory as th
-from selfconsume._validation import check_int, check_memory, check_real
+from selfconsume._validation import check_choice, check_int, check_memory, check_real
 from selfconsume.simulators import simulate_gaussian
 
 from ._sweep import _root_seed, cell_seed
@@ -94,10 +94,12 @@ class FreshDistance:
     window: int
 
 
-def _burn_in(n, lam, bias, n_init, estimator):
-    """First generation whose exact first moments are within :data:`SETTLED` of their limit."""
+def _burn_in(n, lam, bias, n_init, estimator, mom=None):
+    """First generation whose exact first moments are within :data:`SETTLED` of their limit (``mom``:
+    :func:`selfconsume.theory.fresh_moments` over :data:`MAX_BURN` generations, if already at hand)."""
     cov_inf, ms_inf = th.fresh_limit(n, lam=lam, bias=bias, estimator=estimator)
-    mom = th.fresh_moments(n, MAX_BURN, lam=lam, bias=bias, n_init=n_init, estimator=estimator)
+    if mom is None:
+        mom = th.fresh_moments(n, MAX_BURN, lam=lam, bias=bias, n_init=n_init, estimator=estimator)
     ok = (np.abs(mom.cov - cov_inf) <= SETTLED * cov_inf) & (np.abs(mom.mean_sq - ms_inf) <= SETTLED * ms_inf)
     # settled for good: from the last unsettled generation on
     bad = np.flatnonzero(~ok)
@@ -155,7 +157,7 @@ def real_fit_distance(n, *, dim=1, sigma0=1.0, estimator="unbiased", reps=None, 
     sigma0 = check_real("sigma0", sigma0, min_value=0.0, min_inclusive=False)
     if dim == 1:
         return float(th.real_fit_w2(n, sigma0=sigma0, estimator=estimator)), 0.0
-    ratio = float(th.fresh_moments(n, 0, lam=0.0, n_init=n, estimator=estimator).cov[0])  # (n − 1)/div; validates
+    estimator = check_choice("estimator", estimator, ("unbiased", "mle"))
     reps = max(64, 50_000 // dim) if reps is None else check_int("reps", reps, min_value=2)
     check_memory("the Wishart draws (reps × dim²)", reps * dim * dim, names="reps, dim")
     g = _as_generator(rng, dict(kind="real_fit", n=n, dim=dim, sigma0=sigma0, estimator=estimator, reps=reps))
@@ -170,7 +172,7 @@ def real_fit_distance(n, *, dim=1, sigma0=1.0, estimator="unbiased", reps=None, 
     else:
         G = g.standard_normal((reps, dim, k))
         ev = np.concatenate([np.linalg.eigvalsh(np.swapaxes(G, 1, 2) @ G), np.zeros((reps, dim - k))], axis=1)
-    scale = ratio / k  # Σ̂ = W/div in units of σ_0², 1/div = ((n − 1)/div)/(n − 1)
+    scale = 1.0 / (k if estimator == "unbiased" else n)  # Σ̂ = W/div in units of σ_0²
     per = ((np.sqrt(np.clip(ev * scale, 0.0, None)) - 1.0) ** 2).sum(axis=1) * sigma0**2
     return dim * sigma0**2 / n + float(per.mean()), float(per.std(ddof=1) / math.sqrt(reps))
 
@@ -223,11 +225,13 @@ def fresh_limit_distance(n, lam, bias=1.0, *, n_init=None, dim=1, sigma0=1.0, es
     sigma0 = check_real("sigma0", sigma0, min_value=0.0, min_inclusive=False)
     reps = _default_reps(reps, dim)
     n_init = n if n_init is None else check_int("n_init", n_init, min_value=2)
-    mom0 = th.fresh_moments(n, 0, lam=lam, bias=bias, n_init=n_init, estimator=estimator)  # validates the rest
-    m = mom0.m
-    burn = _burn_in(n, lam, bias, n_init, estimator)
+    mom = th.fresh_moments(n, MAX_BURN, lam=lam, bias=bias, n_init=n_init, estimator=estimator)  # validates the rest
+    m = mom.m
+    burn = _burn_in(n, lam, bias, n_init, estimator, mom)
     window = max(burn, 50) if window is None else check_int("window", window, min_value=1)
     T = burn + window
+    if T > MAX_BURN:
+        mom = th.fresh_moments(n, T, lam=lam, bias=bias, n_init=n_init, estimator=estimator)
     params = dict(kind="fresh_limit", n=n, lam=lam, bias=bias, n_init=n_init, dim=dim, sigma0=sigma0,
                   estimator=estimator, reps=reps, window=window)
     g = _as_generator(rng, params)
@@ -243,8 +247,7 @@ def fresh_limit_distance(n, lam, bias=1.0, *, n_init=None, dim=1, sigma0=1.0, es
     per_chain = np.concatenate(parts)
     cov_part = float(per_chain.mean())
     cov_se = float(per_chain.std(ddof=1) / math.sqrt(reps))
-    mom = th.fresh_moments(n, T, lam=lam, bias=bias, n_init=n_init, estimator=estimator)
-    mean_part = float(mom.mean_sq[burn + 1:].mean()) * dim * sigma0**2
+    mean_part = float(mom.mean_sq[burn + 1:T + 1].mean()) * dim * sigma0**2
     if n >= 2:
         real, real_se = real_fit_distance(n, dim=dim, sigma0=sigma0, estimator=estimator,
                                           rng=g.spawn(1)[0] if dim > 1 else None)

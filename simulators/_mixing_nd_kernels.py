@@ -205,10 +205,9 @@ def mixnd_exact(gen, m, unbiased, accumulate, real_mean, real_scatter, n, M, log
                         acc += C[i, q] * g[q]
                     delta[i] = mu[i] + acc * inv_sqrt_m - pm[i]
                 _batch_scatter(gen, m, C, B, CB, g, Sy, bs, cs)
-                if sb != 1.0:
-                    for i in range(d):
-                        for j in range(d):
-                            Sy[i, j] *= bias
+                for i in range(d):
+                    for j in range(d):
+                        Sy[i, j] *= bias  # W_d(b C Cᵀ, m − 1); × 1.0 is exact for unbiased sampling
                 P2 = P + m
                 w = P * m / P2
                 if accumulate:

@@ -24,6 +24,8 @@ from scipy import special
 
 from selfconsume._validation import check_choice, check_int, check_int_array, check_memory, check_real
 
+from ._mixing import _synthetic_count
+
 __all__ = [
     'expected_accumulate_cov',
     'expected_accumulate_cov_expr',
@@ -186,11 +188,6 @@ def bound_accumulate_mean_err(n, trace0) -> float:
 # --------------------------------------------------------------------------------------
 
 _ESTIMATORS = ("mle", "unbiased")
-
-
-def _synthetic_count(n, lam):
-    """m = ⌊λn⌋ synthetic points per generation, as in ``simulate_gaussian``."""
-    return int(math.floor(lam * n + 1e-9))
 
 
 def _subsample_moments(n, m, T, k, unbiased):

@@ -43,6 +43,7 @@ from scipy import special as _sc
 
 from selfconsume._validation import check_int, check_memory, check_real
 
+from ._mixing import _synthetic_count
 from ._gaussian import (
     _LOG_ALPHA_SERIES,
     _N_SERIES,
@@ -96,13 +97,12 @@ def _log_c(n, estimator):
     return np.zeros_like(n) if estimator == "unbiased" else np.log1p(-1.0 / n)
 
 
-def _synthetic_count(n, lam):
-    """m = ⌊λn⌋ synthetic points per generation (as in ``simulate_gaussian``)."""
-    x = lam * n + 1e-9
-    if x >= 2.0 ** 53:
+def _exact_synthetic_count(n, lam):
+    """:func:`._mixing._synthetic_count`, refused where λn is too large to be an exact count."""
+    if lam * n + 1e-9 >= 2.0 ** 53:
         raise ValueError(f"lam must be a finite real number in [0, inf) with lam*n < 2**53 (m = floor(lam*n) "
                          f"synthetic points must be an exactly representable count); got lam={lam}, n={n}")
-    return int(math.floor(x))
+    return _synthetic_count(n, lam)
 
 
 # --------------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def _fresh_setup(n, lam, bias, estimator):
     lam = check_real("lam", lam, min_value=0.0)
     b = check_real("bias", bias, min_value=0.0, max_value=1.0, min_inclusive=False)
     est = _check_estimator(estimator)
-    m = _synthetic_count(n, lam)
+    m = _exact_synthetic_count(n, lam)
     N = n + m
     if N < 2:
         raise ValueError(f"n + m must be >= 2 (n = {n} real points plus m = floor(lam*n) = {m} synthetic points "

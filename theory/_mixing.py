@@ -41,6 +41,12 @@ from selfconsume._validation import (
 
 from ._symbols import LAM
 
+
+def _synthetic_count(n, lam):
+    """m = ⌊λn⌋ synthetic points per generation, as in ``simulate_gaussian`` (robust to λn = 1.9999999
+    from a decimal λ); the one rule the theory modules share."""
+    return int(math.floor(lam * n + 1e-9))
+
 __all__ = [
     "mixing_recursion_expr",
     "expected_mixed_moments",
@@ -140,7 +146,7 @@ def expected_mixed_moments(n, lam, generations, *, sigma2=1.0, workflow="replace
     workflow = check_choice("workflow", workflow, ("replace", "accumulate"))
     estimator = check_choice("estimator", estimator, ("unbiased", "mle"))
     check_memory("storing the moment trajectories", 2 * (T + 1), names="generations")
-    m = int(math.floor(lam * n + 1e-9))
+    m = _synthetic_count(n, lam)
     fs, fd = _step_functions(workflow, estimator)
     ssr = (n - 1) * sigma2
     s2 = ssr / (n - 1 if estimator == "unbiased" else n)
@@ -175,7 +181,7 @@ def expected_mixed_stationary(n, lam, sigma2=1.0, estimator="unbiased"):
     n = check_int("n", n, min_value=2)
     lam = check_real("lam", lam, min_value=0.0)
     sigma2 = check_real("sigma2", sigma2, min_value=0.0, min_inclusive=False)
-    m = int(math.floor(lam * n + 1e-9))
+    m = _synthetic_count(n, lam)
     if m < 1:
         raise ValueError(f"lam must be >= 1/n = {1 / n:g} for synthetic data to enter; got {lam}")
     ex = expected_mixed_stationary_expr(estimator)
